@@ -1,0 +1,278 @@
+"""The ``Schedule`` base class: evaluation, dispatch, algebra, repr and configs.
+
+A schedule is a small immutable tree of frozen dataclasses. Leaves hold one formula each
+(``_eval(t, ops)``, branch-free on the step); composition nodes hold children. Everything a user
+does with a schedule (call it, print it, save it, compare it, hand it to a framework) goes through
+this class, so every node gets it for free.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import numbers
+import sys
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from lrkit import _errors
+from lrkit._ops import NUMPY_OPS, SCALAR_OPS, Ops
+
+#: Public constructor name -> node class. Filled by ``@register``; ``from_config`` builds only these.
+_REGISTRY: dict[str, type[Schedule]] = {}
+
+# Array types recognised without importing their library (einops / array-api-compat style):
+# (top-level module, attribute path of the array class, module holding the Ops table).
+_ARRAY_BACKENDS = (
+    ("torch", "Tensor", "lrkit.backends._torch_ops"),
+    ("jax", "Array", "lrkit.backends._jax_ops"),
+)
+
+
+def register(cls: type[Schedule]) -> type[Schedule]:
+    _REGISTRY[cls.kind] = cls
+    return cls
+
+
+def ops_for(step: Any) -> Ops:
+    """The operation table for a step value, found without importing any framework."""
+    if isinstance(step, (numbers.Real, np.ndarray, np.generic, list, tuple)):
+        return NUMPY_OPS
+    for module, cls_name, ops_module in _ARRAY_BACKENDS:
+        mod = sys.modules.get(module)
+        if mod is not None and isinstance(step, getattr(mod, cls_name)):
+            return importlib.import_module(ops_module).OPS  # type: ignore[no-any-return]
+    raise TypeError(
+        "lrkit cannot evaluate a schedule at a step of type "
+        f"{type(step).__name__}. Received: step={step!r}. Pass an int, a float, a numpy array, "
+        "a torch tensor or a jax array."
+    )
+
+
+class Schedule:
+    """A learning-rate (or any hyperparameter) schedule: an immutable function of the step.
+
+    ``s(step)`` is the value for the update numbered ``step`` (0-based: the number of updates
+    already applied). A Python ``int``/``float`` gives a Python ``float``; a numpy array gives a
+    float64 array of the same shape; a torch tensor or jax array gives one of the same library.
+
+    Schedules compose: ``join``, ``warmup``, ``per_epoch``, ``a * b`` (pointwise product),
+    ``0.5 * a`` (scaling) and ``a + b`` (pointwise sum). Every schedule round-trips through
+    ``to_config()``/``lrkit.from_config()`` and prints as the expression that builds it.
+    """
+
+    kind: ClassVar[str] = ""
+    #: Field names whose values are child schedules (one, or a tuple of them).
+    _children: ClassVar[tuple[str, ...]] = ()
+
+    # -- evaluation -------------------------------------------------------------------------
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        raise NotImplementedError
+
+    def __call__(self, step: Any) -> Any:
+        if isinstance(step, numbers.Real) and not isinstance(step, (bool, np.generic)):
+            t = float(step)
+            if not t >= 0.0:  # also catches NaN
+                raise ValueError(
+                    f"{self.kind}: `step` must be a non-negative number. Received: step={step!r}"
+                )
+            return float(self._eval(t, SCALAR_OPS))
+        if isinstance(step, bool):
+            raise TypeError(f"{self.kind}: `step` must be a number, not a bool. Received: step={step!r}")
+        ops = ops_for(step)
+        if ops is NUMPY_OPS:
+            t = np.asarray(step, dtype=np.float64)
+            if t.size and not bool((t >= 0.0).all()):
+                bad = t[~(t >= 0.0)].ravel()[0]
+                raise ValueError(
+                    f"{self.kind}: `step` must be non-negative and not NaN. "
+                    f"Received: a step of {bad!r}"
+                )
+            with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+                out = np.asarray(self._eval(t, ops), dtype=np.float64)
+            return out if out.shape == t.shape else np.broadcast_to(out, t.shape).copy()
+        return ops.evaluate(self, step)
+
+    def _eval_fn(self, ops: Ops) -> Callable[[Any], Any]:
+        return lambda t: self._eval(t, ops)
+
+    def evaluate(self, step: Any, ops: Ops) -> Any:
+        """Evaluate with an explicit operation table (used by the backends)."""
+        return self._eval(step, ops)
+
+    # -- algebra ----------------------------------------------------------------------------
+
+    def __mul__(self, other: Any) -> Schedule:
+        from lrkit._compose import product, scale
+
+        if isinstance(other, Schedule):
+            return product(self, other)
+        if isinstance(other, numbers.Real) and not isinstance(other, bool):
+            return scale(self, other)
+        return NotImplemented
+
+    def __rmul__(self, other: Any) -> Schedule:
+        if isinstance(other, numbers.Real) and not isinstance(other, bool):
+            from lrkit._compose import scale
+
+            return scale(self, other)
+        return NotImplemented
+
+    def __add__(self, other: Any) -> Schedule:
+        from lrkit._compose import add
+
+        if isinstance(other, Schedule):
+            return add(self, other)
+        if isinstance(other, numbers.Real) and not isinstance(other, bool):
+            from lrkit._schedules import constant
+
+            return add(self, constant(other))
+        return NotImplemented
+
+    def __radd__(self, other: Any) -> Schedule:
+        if isinstance(other, numbers.Real) and not isinstance(other, bool):
+            from lrkit._compose import add
+            from lrkit._schedules import constant
+
+            return add(constant(other), self)
+        return NotImplemented
+
+    def __pow__(self, exponent: Any) -> Schedule:
+        from lrkit._compose import power
+
+        return power(self, exponent)
+
+    # -- introspection ----------------------------------------------------------------------
+
+    @property
+    def duration(self) -> int | None:
+        """Steps after which the value no longer changes, or ``None`` if it never settles."""
+        return None
+
+    def breakpoints(self, until: int) -> tuple[int, ...]:
+        """Steps ``< until`` at which the definition changes piece (warmup end, milestones, ...)."""
+        return tuple(sorted({b for b in self._breaks(until) if 0 < b < until}))
+
+    def _breaks(self, until: int) -> list[int]:
+        return []
+
+    # -- configs ----------------------------------------------------------------------------
+
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-serialisable dict; ``lrkit.from_config`` rebuilds an equal schedule."""
+        config: dict[str, Any] = {"type": self.kind}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if f.name in self._children:
+                v = [c.to_config() for c in v] if isinstance(v, tuple) else v.to_config()
+            elif isinstance(v, tuple):
+                v = list(v)
+            config[f.name] = v
+        return config
+
+    # -- printing ---------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            required = f.default is dataclasses.MISSING
+            if not required and v == f.default and type(v) is type(f.default):
+                continue
+            text = "[" + ", ".join(map(repr, v)) + "]" if isinstance(v, tuple) else repr(v)
+            parts.append(text if required else f"{f.name}={text}")
+        return f"{self.kind}({', '.join(parts)})"
+
+    # -- adapters ---------------------------------------------------------------------------
+
+    def to_torch(self, optimizer: Any, **kwargs: Any) -> Any:
+        """``lrkit.backends.torch.LRScheduler(optimizer, self, **kwargs)``."""
+        from lrkit.backends import torch as backend
+
+        return backend.LRScheduler(optimizer, self, **kwargs)
+
+    def to_keras(self, **kwargs: Any) -> Any:
+        """``lrkit.backends.keras.LearningRateSchedule(self, **kwargs)``."""
+        from lrkit.backends import keras as backend
+
+        return backend.LearningRateSchedule(self, **kwargs)
+
+    def to_optax(self) -> Callable[[Any], Any]:
+        """``lrkit.backends.optax.schedule(self)``: an optax ``count -> value`` schedule."""
+        from lrkit.backends import optax as backend
+
+        return backend.schedule(self)
+
+    def plot(self, steps: int | None = None, *, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw the curve with matplotlib (``pip install 'lrkit[plot]'``); returns the axes."""
+        from lrkit._plot import plot
+
+        return plot(self, steps=steps, ax=ax, **kwargs)
+
+
+def from_config(config: Any) -> Schedule:
+    """Rebuild a schedule from ``Schedule.to_config()``.
+
+    Only lrkit's own schedule types are ever built: nothing is imported, no code is run. Unknown
+    types, unknown or missing keys and values of the wrong kind raise ``ValueError``/``TypeError``.
+    """
+    return _from_config(config, "config")
+
+
+def _from_config(config: Any, where: str) -> Schedule:
+    if not isinstance(config, dict):
+        raise TypeError(
+            f"from_config: `{where}` must be a dict made by Schedule.to_config(). "
+            f"Received: {where}={config!r} of type {type(config).__name__}"
+        )
+    kind = config.get("type")
+    if not isinstance(kind, str) or kind not in _REGISTRY:
+        hint = ""
+        if isinstance(kind, str):
+            close = difflib.get_close_matches(kind, list(_REGISTRY), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise _errors.ScheduleError(
+            f"from_config: `{where}.type` must be one of {sorted(_REGISTRY)}. "
+            f"Received: type={kind!r}.{hint}"
+        )
+    cls = _REGISTRY[kind]
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(config) - set(fields) - {"type"})
+    if unknown:
+        raise _errors.ScheduleError(
+            f"from_config: {kind} has no argument(s) {unknown}; it takes {sorted(fields)}. "
+            f"Received: {where}={config!r}"
+        )
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in config
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise _errors.ScheduleError(
+            f"from_config: {kind} needs argument(s) {missing}. Received: {where}={config!r}"
+        )
+    kwargs: dict[str, Any] = {}
+    for name, v in config.items():
+        if name == "type":
+            continue
+        if name in cls._children:
+            if isinstance(v, list):
+                v = tuple(_from_config(c, f"{where}.{name}[{i}]") for i, c in enumerate(v))
+            else:
+                v = _from_config(v, f"{where}.{name}")
+        elif isinstance(v, list):
+            v = tuple(v)
+        elif isinstance(v, dict):
+            raise TypeError(
+                f"from_config: `{where}.{name}` must be a number, string or list. Received: {name}={v!r}"
+            )
+        kwargs[name] = v
+    return cls(**kwargs)
+

@@ -1,0 +1,358 @@
+"""Composition: ``join``, ``warmup``, ``per_epoch`` and the algebra ``a * b``, ``k * a``, ``a + b``, ``a ** p``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lrkit import _errors as E
+from lrkit._base import Schedule, register
+from lrkit._ops import Ops
+from lrkit._schedules import _cos_anneal, _set
+
+_frozen = dataclass(frozen=True, repr=False)
+
+
+def _schedule(owner: str, name: str, v: Any) -> Schedule:
+    if not isinstance(v, Schedule):
+        raise TypeError(
+            f"{owner}: `{name}` must be an lrkit schedule. Received: {name}={v!r} "
+            f"of type {type(v).__name__}"
+        )
+    return v
+
+
+def _shift(bs: list[int], by: int) -> list[int]:
+    return [b + by for b in bs]
+
+
+@register
+@_frozen
+class Join(Schedule):
+    kind = "join"
+    _children = ("schedules",)
+    schedules: tuple[Schedule, ...]
+    boundaries: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        ss = E.sequence(self.kind, "schedules", self.schedules, min_len=1)
+        ss = tuple(_schedule(self.kind, f"schedules[{i}]", s) for i, s in enumerate(ss))
+        bs = E.sequence(self.kind, "boundaries", self.boundaries)
+        bs = tuple(E.positive_int(self.kind, "boundaries[i]", b) for b in bs)
+        if len(bs) != len(ss) - 1:
+            raise E.ScheduleError(
+                f"{self.kind}: `boundaries` must have one entry fewer than `schedules` "
+                f"({len(ss) - 1}). Received: boundaries={list(bs)!r}"
+            )
+        E.strictly_increasing(self.kind, "boundaries", bs)
+        _set(self, "schedules", ss)
+        _set(self, "boundaries", bs)
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        if not self.boundaries:
+            return self.schedules[0]._eval(t, ops)
+        return ops.piecewise(t, self.boundaries, [s._eval_fn(ops) for s in self.schedules])
+
+    @property
+    def duration(self) -> int | None:
+        last = self.schedules[-1].duration
+        return None if last is None else (self.boundaries[-1] if self.boundaries else 0) + last
+
+    def _breaks(self, until: int) -> list[int]:
+        out = list(self.boundaries)
+        for b, s in zip((0, *self.boundaries), self.schedules):
+            out += _shift(s._breaks(until - b), b)
+        return out
+
+
+@register
+@_frozen
+class Warmup(Schedule):
+    kind = "warmup"
+    _children = ("schedule",)
+    schedule: Schedule
+    steps: int
+    start: float = 0.0
+    shape: str = "linear"
+    overlay: bool = False
+
+    def __post_init__(self) -> None:
+        _schedule(self.kind, "schedule", self.schedule)
+        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        E.choice(self.kind, "shape", self.shape, ("linear", "cosine", "exponential"))
+        _set(self, "overlay", E.boolean(self.kind, "overlay", self.overlay))
+        target = float(self.schedule(0))
+        if self.shape == "exponential" and not (self.start > 0 and target > 0):
+            raise E.ScheduleError(
+                f"{self.kind}: `start` and the schedule's first value must be positive for "
+                f"shape='exponential'. Received: start={self.start!r}, schedule(0)={target!r}"
+            )
+        _set(self, "_target", target)
+
+    def _ramp(self, t: Any, ops: Ops) -> Any:
+        target: float = self._target  # type: ignore[attr-defined]
+        n = float(self.steps)
+        tf = ops.minimum(ops.to_float(t), n)
+        if self.shape == "linear":
+            w = tf / n
+            return self.start * (1.0 - w) + target * w
+        if self.shape == "cosine":
+            return _cos_anneal(ops, self.start, target, (n - tf) / n)
+        return self.start * ops.power(target / self.start, tf / n)
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        child = self.schedule._eval_fn(ops)
+        if self.overlay:
+            steps = self.steps
+            return ops.piecewise(t, (steps,), [lambda u: self._ramp(u, ops), lambda u: child(u + steps)])
+        return ops.piecewise(t, (self.steps,), [lambda u: self._ramp(u, ops), child])
+
+    @property
+    def duration(self) -> int | None:
+        d = self.schedule.duration
+        if d is None:
+            return None
+        return max(self.steps, d) if self.overlay else self.steps + d
+
+    def _breaks(self, until: int) -> list[int]:
+        inner = self.schedule._breaks(until if self.overlay else until - self.steps)
+        return [self.steps, *(inner if self.overlay else _shift(inner, self.steps))]
+
+
+@register
+@_frozen
+class PerEpoch(Schedule):
+    kind = "per_epoch"
+    _children = ("schedule",)
+    schedule: Schedule
+    steps_per_epoch: int
+
+    def __post_init__(self) -> None:
+        _schedule(self.kind, "schedule", self.schedule)
+        _set(self, "steps_per_epoch", E.positive_int(self.kind, "steps_per_epoch", self.steps_per_epoch))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        return self.schedule._eval(ops.floordiv(t, self.steps_per_epoch), ops)
+
+    @property
+    def duration(self) -> int | None:
+        d = self.schedule.duration
+        return None if d is None else d * self.steps_per_epoch
+
+    def _breaks(self, until: int) -> list[int]:
+        k = self.steps_per_epoch
+        return [b * k for b in self.schedule._breaks(-(-until // k))]
+
+
+@register
+@_frozen
+class Product(Schedule):
+    kind = "product"
+    _children = ("schedules",)
+    schedules: tuple[Schedule, ...]
+
+    def __post_init__(self) -> None:
+        ss = E.sequence(self.kind, "schedules", self.schedules, min_len=2)
+        _set(self, "schedules", tuple(_schedule(self.kind, "schedules[i]", s) for s in ss))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        out = self.schedules[0]._eval(t, ops)
+        for s in self.schedules[1:]:
+            out = out * s._eval(t, ops)
+        return out
+
+    @property
+    def duration(self) -> int | None:
+        return _max_duration(self.schedules)
+
+    def _breaks(self, until: int) -> list[int]:
+        return [b for s in self.schedules for b in s._breaks(until)]
+
+    def __repr__(self) -> str:
+        return " * ".join(_wrap(s, Sum) for s in self.schedules)
+
+
+@register
+@_frozen
+class Sum(Schedule):
+    kind = "sum"
+    _children = ("schedules",)
+    schedules: tuple[Schedule, ...]
+
+    def __post_init__(self) -> None:
+        ss = E.sequence(self.kind, "schedules", self.schedules, min_len=2)
+        _set(self, "schedules", tuple(_schedule(self.kind, "schedules[i]", s) for s in ss))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        out = self.schedules[0]._eval(t, ops)
+        for s in self.schedules[1:]:
+            out = out + s._eval(t, ops)
+        return out
+
+    @property
+    def duration(self) -> int | None:
+        return _max_duration(self.schedules)
+
+    def _breaks(self, until: int) -> list[int]:
+        return [b for s in self.schedules for b in s._breaks(until)]
+
+    def __repr__(self) -> str:
+        return " + ".join(map(repr, self.schedules))
+
+
+@register
+@_frozen
+class Scale(Schedule):
+    kind = "scale"
+    _children = ("schedule",)
+    schedule: Schedule
+    factor: float
+
+    def __post_init__(self) -> None:
+        _schedule(self.kind, "schedule", self.schedule)
+        _set(self, "factor", E.value(self.kind, "factor", self.factor))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        return self.factor * self.schedule._eval(t, ops)
+
+    @property
+    def duration(self) -> int | None:
+        return self.schedule.duration
+
+    def _breaks(self, until: int) -> list[int]:
+        return self.schedule._breaks(until)
+
+    def __repr__(self) -> str:
+        return f"{self.factor!r} * {_wrap(self.schedule, Sum)}"
+
+
+@register
+@_frozen
+class Power(Schedule):
+    kind = "power"
+    _children = ("schedule",)
+    schedule: Schedule
+    exponent: float
+
+    def __post_init__(self) -> None:
+        _schedule(self.kind, "schedule", self.schedule)
+        _set(self, "exponent", E.positive(self.kind, "exponent", self.exponent))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        return ops.power(self.schedule._eval(t, ops), self.exponent)
+
+    @property
+    def duration(self) -> int | None:
+        return self.schedule.duration
+
+    def _breaks(self, until: int) -> list[int]:
+        return self.schedule._breaks(until)
+
+    def __repr__(self) -> str:
+        return f"{_wrap(self.schedule, Sum, Product, Scale, Power)} ** {self.exponent!r}"
+
+
+def _wrap(s: Schedule, *kinds: type) -> str:
+    return f"({s!r})" if isinstance(s, kinds) else repr(s)
+
+
+def _max_duration(ss: tuple[Schedule, ...]) -> int | None:
+    ds = [s.duration for s in ss]
+    return None if any(d is None for d in ds) else max(ds)  # type: ignore[type-var]
+
+
+# -- public constructors ------------------------------------------------------------------------
+
+
+def join(schedules: list[Schedule], boundaries: list[int]) -> Schedule:
+    r"""Run ``schedules`` one after another; each starts at its own local step 0.
+
+    On ``[boundaries[i-1], boundaries[i])`` the value is ``schedules[i](t - boundaries[i-1])``; at
+    ``t == boundaries[i-1]`` the *new* schedule already applies (optax ``join_schedules``).
+
+    Args:
+      schedules: one or more schedules.
+      boundaries: strictly increasing positive integers, one fewer than ``schedules``.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.join([lk.linear(0.0, 1.0, 10), lk.cosine(1.0, 0.0, 90)], [10])
+      >>> [round(s(t), 3) for t in (0, 5, 10, 55, 100)]
+      [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+    return Join(schedules, boundaries)  # type: ignore[arg-type]
+
+
+def warmup(
+    schedule: Schedule,
+    steps: int,
+    start: float = 0.0,
+    shape: str = "linear",
+    overlay: bool = False,
+) -> Schedule:
+    r"""Ramp from ``start`` to ``schedule(0)`` over ``steps`` steps, then run ``schedule``.
+
+    With ``target = schedule(0)`` and :math:`w = t / \mathrm{steps}`, the ramp is
+    ``linear`` :math:`s + (\mathrm{target} - s) w`, ``cosine``
+    :math:`s + (\mathrm{target} - s)(1 - \cos \pi w)/2` or ``exponential``
+    :math:`s (\mathrm{target}/s)^{w}` (needs ``start > 0``). After the ramp comes
+    ``schedule(t - steps)``; with ``overlay=True`` the ramp replaces the schedule's first ``steps``
+    steps instead, and ``schedule(t)`` follows (BERT's recipe; timm's default).
+
+    Args:
+      schedule: the schedule to warm up into.
+      steps: ramp length, a positive integer.
+      start: value at step 0 (finite, non-negative).
+      shape: ``"linear"``, ``"cosine"`` or ``"exponential"``.
+      overlay: count ``schedule`` from step 0 instead of from the end of the ramp.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.warmup(lk.cosine(1.0, 0.0, 90), 10)
+      >>> [round(s(t), 3) for t in (0, 5, 10, 55, 100)]
+      [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+    return Warmup(schedule, steps, start, shape, overlay)
+
+
+def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
+    r"""A schedule written in epochs, evaluated at steps: ``schedule(floor(t / steps_per_epoch))``.
+
+    Args:
+      schedule: a schedule whose step counts epochs.
+      steps_per_epoch: a positive integer.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.per_epoch(lk.multistep(1.0, [2], 0.1), steps_per_epoch=100)
+      >>> s(199), s(200)
+      (1.0, 0.1)
+    """
+    return PerEpoch(schedule, steps_per_epoch)
+
+
+def product(a: Schedule, b: Schedule) -> Schedule:
+    """Pointwise product ``a * b`` (nested products are flattened)."""
+    parts = [*(a.schedules if isinstance(a, Product) else (a,)), *(b.schedules if isinstance(b, Product) else (b,))]
+    return Product(tuple(parts))
+
+
+def add(a: Schedule, b: Schedule) -> Schedule:
+    """Pointwise sum ``a + b`` (nested sums are flattened)."""
+    parts = [*(a.schedules if isinstance(a, Sum) else (a,)), *(b.schedules if isinstance(b, Sum) else (b,))]
+    return Sum(tuple(parts))
+
+
+def scale(s: Schedule, factor: float) -> Schedule:
+    """``factor * s``."""
+    factor = E.value("scale", "factor", factor)
+    if isinstance(s, Scale):
+        return Scale(s.schedule, factor * s.factor)
+    return Scale(s, factor)
+
+
+def power(s: Schedule, exponent: Any) -> Schedule:
+    """``s ** exponent`` for a positive number ``exponent``."""
+    return Power(s, exponent)
+

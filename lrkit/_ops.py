@@ -1,0 +1,243 @@
+"""The table of array operations that every curve is written against.
+
+Each curve's formula lives once, in ``_schedules.py``/``_compose.py``, as ``_eval(t, ops)``. A
+backend contributes only an ``Ops`` subclass: how to turn a step into a float, and a dozen
+elementwise functions. ``ScalarOps`` (Python floats, float64) and ``NumpyOps`` (float64 arrays) live
+here; torch, jax.numpy and keras.ops tables live in ``lrkit/backends/`` and are imported only when a
+value of that kind is evaluated.
+
+Conventions every table follows:
+
+* ``t`` reaching a schedule node is the *raw step* in the backend's own type (an int32 count under
+  JAX, an int64 variable under Keras). Composition nodes shift it (``t - boundary``) before any
+  conversion, so offsets are subtracted exactly even where float32 could not hold the step;
+  leaves call ``to_float`` once.
+* ``piecewise`` evaluates child ``i`` at local time ``t - edges[i - 1]`` and never at a negative
+  local time, so no child ever sees a step before its own start.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+
+class Ops:
+    """Base table; subclasses override what their library does natively.
+
+    The defaults express ``piecewise``, ``bucket`` and ``take`` with ``where``, which works on any
+    traced backend (JAX, keras.ops). Array backends with a native search override them.
+    """
+
+    name = "abstract"
+    pi = math.pi
+
+    def evaluate(self, schedule: Any, step: Any) -> Any:
+        """Evaluate ``schedule`` at ``step`` (a value of this table's library)."""
+        return schedule._eval(step, self)
+
+    def to_float(self, t: Any) -> Any:
+        raise NotImplementedError
+
+    def full(self, t: Any, value: float) -> Any:
+        return self.to_float(t) * 0.0 + value
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    def floor(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def ceil(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def cos(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def sin(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def exp(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def log(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def sqrt(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def power(self, base: Any, exponent: Any) -> Any:
+        raise NotImplementedError
+
+    def floordiv(self, t: Any, k: int) -> Any:
+        """``floor(t / k)`` in the step's own type (integer steps stay integers)."""
+        return t // k
+
+    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
+        return self.minimum(self.maximum(x, lo), hi)
+
+    def bucket(self, t: Any, edges: Sequence[float]) -> Any:
+        """Number of ``edges`` (sorted) that are ``<= t``, as a float."""
+        tf = self.to_float(t)
+        out = self.full(t, 0.0)
+        for e in edges:
+            out = out + self.where(tf >= e, 1.0, 0.0)
+        return out
+
+    def take(self, table: Sequence[float], idx: Any) -> Any:
+        """``table[idx]`` for a float index produced by ``bucket``."""
+        out = self.full(idx, table[0])
+        for i in range(1, len(table)):
+            out = self.where(idx >= i, table[i], out)
+        return out
+
+    def piecewise(
+        self, t: Any, edges: Sequence[int], fns: Sequence[Callable[[Any], Any]]
+    ) -> Any:
+        """``fns[i](t - edges[i-1])`` on ``[edges[i-1], edges[i])`` (``fns[0](t)`` before ``edges[0]``)."""
+        out = fns[0](t)
+        for e, fn in zip(edges, fns[1:]):
+            out = self.where(t < e, out, fn(self.maximum(t - e, 0)))
+        return out
+
+
+def _pow(base: float, exponent: float) -> float:
+    try:
+        return float(base**exponent)
+    except OverflowError:
+        return math.inf
+    except ZeroDivisionError:  # 0.0 ** negative
+        return math.inf
+
+
+class ScalarOps(Ops):
+    """Python floats in float64: the reference evaluation, with no import beyond ``math``."""
+
+    name = "python"
+
+    def to_float(self, t: Any) -> float:
+        return float(t)
+
+    def full(self, t: Any, value: float) -> float:
+        return float(value)
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        return a if cond else b
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        return a if a <= b else b
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return a if a >= b else b
+
+    floor = staticmethod(math.floor)
+    ceil = staticmethod(math.ceil)
+    cos = staticmethod(math.cos)
+    sin = staticmethod(math.sin)
+    sqrt = staticmethod(math.sqrt)
+    log = staticmethod(math.log)
+
+    def exp(self, x: float) -> float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return math.inf
+
+    def power(self, base: Any, exponent: Any) -> float:
+        return _pow(base, exponent)
+
+    def floordiv(self, t: Any, k: int) -> Any:
+        return t // k
+
+    def bucket(self, t: Any, edges: Sequence[float]) -> float:
+        return float(bisect.bisect_right(edges, t))
+
+    def take(self, table: Sequence[float], idx: Any) -> float:
+        return table[int(idx)]
+
+    def piecewise(
+        self, t: Any, edges: Sequence[int], fns: Sequence[Callable[[Any], Any]]
+    ) -> Any:
+        i = bisect.bisect_right(edges, t)
+        return fns[i](t - edges[i - 1]) if i else fns[0](t)
+
+
+class NumpyOps(Ops):
+    """numpy float64 arrays. ``piecewise`` evaluates each child only where it applies."""
+
+    name = "numpy"
+
+    def to_float(self, t: Any) -> np.ndarray:
+        return np.asarray(t, dtype=np.float64)
+
+    def full(self, t: Any, value: float) -> np.ndarray:
+        return np.full(np.shape(t), value, dtype=np.float64)
+
+    where = staticmethod(np.where)
+    minimum = staticmethod(np.minimum)
+    maximum = staticmethod(np.maximum)
+    floor = staticmethod(np.floor)
+    ceil = staticmethod(np.ceil)
+    cos = staticmethod(np.cos)
+    sin = staticmethod(np.sin)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    power = staticmethod(np.power)
+
+    def floordiv(self, t: Any, k: int) -> Any:
+        return np.floor_divide(t, k)
+
+    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
+        return np.clip(x, lo, hi)
+
+    def bucket(self, t: Any, edges: Sequence[float]) -> np.ndarray:
+        return np.searchsorted(np.asarray(edges, dtype=np.float64), t, side="right")
+
+    def take(self, table: Sequence[float], idx: Any) -> np.ndarray:
+        return np.asarray(table, dtype=np.float64)[idx]
+
+    def piecewise(
+        self, t: Any, edges: Sequence[int], fns: Sequence[Callable[[Any], Any]]
+    ) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        if t.ndim == 0:
+            return np.asarray(SCALAR_OPS.piecewise(float(t), edges, fns), dtype=np.float64)
+        flat = t.ravel()
+        n = flat.size
+        if n > 1 and flat[0] <= flat[-1] and bool(np.all(flat[1:] >= flat[:-1])):
+            # Sorted steps (np.arange, the common case): each piece is a contiguous slice, a view.
+            cuts = np.searchsorted(flat, np.asarray(edges, dtype=np.float64), side="left")
+            if cuts[0] == n:  # everything before the first edge
+                return np.asarray(fns[0](t), dtype=np.float64)
+            out = np.empty(n, dtype=np.float64)
+            lo = 0
+            for i, fn in enumerate(fns):
+                hi = int(cuts[i]) if i < len(edges) else n
+                if hi > lo:
+                    seg = flat[lo:hi]
+                    out[lo:hi] = fn(seg - edges[i - 1] if i else seg)
+                lo = hi
+            return out.reshape(t.shape)
+        idx = np.searchsorted(np.asarray(edges, dtype=np.float64), flat, side="right")
+        out = np.empty(n, dtype=np.float64)
+        for i, fn in enumerate(fns):
+            mask = idx == i
+            if mask.any():
+                seg = flat[mask]
+                out[mask] = fn(seg - edges[i - 1] if i else seg)
+        return out.reshape(t.shape)
+
+
+SCALAR_OPS = ScalarOps()
+NUMPY_OPS = NumpyOps()

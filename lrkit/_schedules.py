@@ -1,0 +1,904 @@
+r"""Leaf schedules: one formula each, written once against the ``Ops`` table.
+
+Cosine curves use the half-angle form :math:`(1 + \cos \pi x)/2 = \sin^2(\tfrac{\pi}{2}(1 - x))`
+with the *remaining* fraction ``(steps - t) / steps`` computed exactly, so the value keeps full
+relative precision near the end of a long decay where ``(1 + cos x) / 2`` loses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lrkit import _errors as E
+from lrkit._base import Schedule, register
+from lrkit._ops import Ops
+
+_frozen = dataclass(frozen=True, repr=False)
+
+
+def _set(obj: Any, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)
+
+
+def _cos_anneal(ops: Ops, start: Any, end: Any, remaining: Any) -> Any:
+    """``end + (start - end) * (1 + cos(pi * (1 - remaining))) / 2`` in the half-angle form."""
+    s = ops.sin(remaining * (ops.pi / 2.0))
+    return end + (start - end) * (s * s)
+
+
+def _remaining(ops: Ops, t: Any, steps: int | float) -> Any:
+    """``(steps - min(t, steps)) / steps`` as a float, with the subtraction done before dividing."""
+    return (steps - ops.minimum(ops.to_float(t), float(steps))) / steps
+
+
+@register
+@_frozen
+class Constant(Schedule):
+    kind = "constant"
+    value: float
+
+    def __post_init__(self) -> None:
+        _set(self, "value", E.value(self.kind, "value", self.value))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        return ops.full(t, self.value)
+
+    @property
+    def duration(self) -> int | None:
+        return 0
+
+
+@register
+@_frozen
+class Linear(Schedule):
+    kind = "linear"
+    start: float
+    end: float
+    steps: int
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        _set(self, "end", E.value(self.kind, "end", self.end))
+        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        r = _remaining(ops, t, self.steps)
+        return self.start * r + self.end * (1.0 - r)
+
+    @property
+    def duration(self) -> int | None:
+        return self.steps
+
+
+@register
+@_frozen
+class Cosine(Schedule):
+    kind = "cosine"
+    start: float
+    end: float
+    steps: int
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        _set(self, "end", E.value(self.kind, "end", self.end))
+        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        return _cos_anneal(ops, self.start, self.end, _remaining(ops, t, self.steps))
+
+    @property
+    def duration(self) -> int | None:
+        return self.steps
+
+
+@register
+@_frozen
+class CosineWave(Schedule):
+    """Cosine that keeps oscillating past ``steps`` (torch ``CosineAnnealingLR``, transformers)."""
+
+    kind = "cosine_wave"
+    start: float
+    end: float
+    steps: int
+    cycles: float = 0.5
+    restart: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        _set(self, "end", E.value(self.kind, "end", self.end))
+        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        _set(self, "cycles", E.positive(self.kind, "cycles", self.cycles))
+        _set(self, "restart", E.boolean(self.kind, "restart", self.restart))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        phase = ops.to_float(t) * self.cycles / self.steps  # cycles completed
+        frac = phase - ops.floor(phase)  # position in the current cycle, in [0, 1)
+        if self.restart:
+            # Each cycle runs start -> end once, then jumps back.
+            return _cos_anneal(ops, self.start, self.end, 1.0 - frac)
+        # Each cycle runs start -> end -> start: (1 + cos(2 pi phase)) / 2 = cos^2(pi frac).
+        c = ops.cos(frac * ops.pi)
+        return self.end + (self.start - self.end) * (c * c)
+
+
+@register
+@_frozen
+class Exponential(Schedule):
+    kind = "exponential"
+    start: float
+    rate: float
+    every: int
+    staircase: bool = False
+    end: float | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        _set(self, "rate", E.positive(self.kind, "rate", self.rate))
+        _set(self, "every", E.positive_int(self.kind, "every", self.every))
+        _set(self, "staircase", E.boolean(self.kind, "staircase", self.staircase))
+        if self.end is not None:
+            _set(self, "end", E.value(self.kind, "end", self.end))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        p = ops.to_float(t) / self.every
+        if self.staircase:
+            p = ops.floor(p)
+        v = self.start * ops.power(self.rate, p)
+        if self.end is None or self.rate == 1.0:
+            return v
+        return ops.maximum(v, self.end) if self.rate < 1.0 else ops.minimum(v, self.end)
+
+
+@register
+@_frozen
+class Polynomial(Schedule):
+    kind = "polynomial"
+    start: float
+    end: float
+    steps: int
+    power: float = 1.0
+    cycle: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        _set(self, "end", E.value(self.kind, "end", self.end))
+        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        _set(self, "power", E.positive(self.kind, "power", self.power))
+        _set(self, "cycle", E.boolean(self.kind, "cycle", self.cycle))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        if self.cycle:
+            tf = ops.to_float(t)
+            span = self.steps * ops.maximum(ops.ceil(tf / self.steps), 1.0)
+            r = (span - tf) / span
+        else:
+            r = _remaining(ops, t, self.steps)
+        return (self.start - self.end) * ops.power(r, self.power) + self.end
+
+    @property
+    def duration(self) -> int | None:
+        return None if self.cycle else self.steps
+
+
+@register
+@_frozen
+class Step(Schedule):
+    kind = "step"
+    start: float
+    gamma: float
+    every: int
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        _set(self, "gamma", E.positive(self.kind, "gamma", self.gamma))
+        _set(self, "every", E.positive_int(self.kind, "every", self.every))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        return self.start * ops.power(self.gamma, ops.floor(ops.to_float(t) / self.every))
+
+    def _breaks(self, until: int) -> list[int]:
+        return list(range(self.every, until, self.every))
+
+
+@register
+@_frozen
+class MultiStep(Schedule):
+    kind = "multistep"
+    start: float
+    milestones: tuple[int, ...]
+    gamma: float
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        ms = E.sequence(self.kind, "milestones", self.milestones)
+        ms = tuple(E.positive_int(self.kind, "milestones[i]", m) for m in ms)
+        E.non_decreasing(self.kind, "milestones", ms)
+        _set(self, "milestones", ms)
+        _set(self, "gamma", E.positive(self.kind, "gamma", self.gamma))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        if not self.milestones:
+            return ops.full(t, self.start)
+        return self.start * ops.power(self.gamma, ops.bucket(t, self.milestones))
+
+    @property
+    def duration(self) -> int | None:
+        return self.milestones[-1] if self.milestones else 0
+
+    def _breaks(self, until: int) -> list[int]:
+        return list(self.milestones)
+
+
+@register
+@_frozen
+class PiecewiseConstant(Schedule):
+    kind = "piecewise_constant"
+    boundaries: tuple[int, ...]
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        bs = E.sequence(self.kind, "boundaries", self.boundaries)
+        bs = tuple(E.positive_int(self.kind, "boundaries[i]", b) for b in bs)
+        E.strictly_increasing(self.kind, "boundaries", bs)
+        vs = E.sequence(self.kind, "values", self.values, min_len=1)
+        vs = tuple(E.value(self.kind, "values[i]", v) for v in vs)
+        if len(vs) != len(bs) + 1:
+            raise E.ScheduleError(
+                f"{self.kind}: `values` must have one more entry than `boundaries` "
+                f"({len(bs) + 1}). Received: values={list(vs)!r}"
+            )
+        _set(self, "boundaries", bs)
+        _set(self, "values", vs)
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        if not self.boundaries:
+            return ops.full(t, self.values[0])
+        return ops.take(self.values, ops.bucket(t, self.boundaries))
+
+    @property
+    def duration(self) -> int | None:
+        return self.boundaries[-1] if self.boundaries else 0
+
+    def _breaks(self, until: int) -> list[int]:
+        return list(self.boundaries)
+
+
+@register
+@_frozen
+class PiecewiseLinear(Schedule):
+    kind = "piecewise_linear"
+    steps: tuple[int, ...]
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        xs = E.sequence(self.kind, "steps", self.steps, min_len=1)
+        xs = tuple(E.non_negative_int(self.kind, "steps[i]", x) for x in xs)
+        E.strictly_increasing(self.kind, "steps", xs)
+        vs = E.sequence(self.kind, "values", self.values, min_len=1)
+        vs = tuple(E.value(self.kind, "values[i]", v) for v in vs)
+        if len(vs) != len(xs):
+            raise E.ScheduleError(
+                f"{self.kind}: `values` must have as many entries as `steps` ({len(xs)}). "
+                f"Received: values={list(vs)!r}"
+            )
+        _set(self, "steps", xs)
+        _set(self, "values", vs)
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        xs, ys = self.steps, self.values
+        if len(xs) == 1:
+            return ops.full(t, ys[0])
+        tf = ops.to_float(t)
+        j = ops.clip(ops.bucket(t, xs), 1, len(xs) - 1)  # right end of the segment
+        x0, x1 = ops.take(xs[:-1], j - 1), ops.take(xs[1:], j - 1)
+        y0, y1 = ops.take(ys[:-1], j - 1), ops.take(ys[1:], j - 1)
+        w = ops.clip((tf - x0) / (x1 - x0), 0.0, 1.0)
+        return y0 * (1.0 - w) + y1 * w
+
+    @property
+    def duration(self) -> int | None:
+        return self.steps[-1]
+
+    def _breaks(self, until: int) -> list[int]:
+        return list(self.steps)
+
+
+@register
+@_frozen
+class InverseSqrt(Schedule):
+    kind = "inverse_sqrt"
+    start: float
+    timescale: int
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        _set(self, "timescale", E.positive_int(self.kind, "timescale", self.timescale))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        return self.start / ops.sqrt(1.0 + ops.to_float(t) / self.timescale)
+
+
+@register
+@_frozen
+class InverseTime(Schedule):
+    kind = "inverse_time"
+    start: float
+    rate: float
+    every: int
+    staircase: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        _set(self, "rate", E.positive(self.kind, "rate", self.rate))
+        _set(self, "every", E.positive_int(self.kind, "every", self.every))
+        _set(self, "staircase", E.boolean(self.kind, "staircase", self.staircase))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        p = ops.to_float(t) / self.every
+        if self.staircase:
+            p = ops.floor(p)
+        return self.start / (1.0 + self.rate * p)
+
+
+@register
+@_frozen
+class Cyclic(Schedule):
+    kind = "cyclic"
+    low: float
+    high: float
+    up: int
+    down: int | None = None
+    mode: str = "triangular"
+    gamma: float = 1.0
+
+    def __post_init__(self) -> None:
+        _set(self, "low", E.value(self.kind, "low", self.low))
+        _set(self, "high", E.value(self.kind, "high", self.high))
+        _set(self, "up", E.positive_int(self.kind, "up", self.up))
+        if self.down is not None:
+            _set(self, "down", E.positive_int(self.kind, "down", self.down))
+        E.choice(self.kind, "mode", self.mode, ("triangular", "triangular2", "exp_range"))
+        _set(self, "gamma", E.positive(self.kind, "gamma", self.gamma))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        # torch.optim.lr_scheduler.CyclicLR.get_lr, operation for operation.
+        up = float(self.up)
+        total = up + float(self.down if self.down is not None else self.up)
+        ratio = up / total
+        tf = ops.to_float(t)
+        cycle = ops.floor(1.0 + tf / total)
+        x = 1.0 + tf / total - cycle
+        scale = ops.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
+        height = (self.high - self.low) * scale
+        if self.mode == "triangular2":
+            height = height * (1.0 / ops.power(2.0, cycle - 1.0))
+        elif self.mode == "exp_range":
+            height = height * ops.power(self.gamma, tf)
+        return self.low + height
+
+    def _breaks(self, until: int) -> list[int]:
+        up, total = self.up, self.up + (self.down if self.down is not None else self.up)
+        return [b for c in range(0, until, total) for b in (c, c + up)]
+
+
+@register
+@_frozen
+class OneCycle(Schedule):
+    kind = "one_cycle"
+    peak: float
+    steps: int
+    pct_start: float = 0.3
+    div_factor: float = 25.0
+    final_div_factor: float = 1e4
+    anneal: str = "cosine"
+    three_phase: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "peak", E.value(self.kind, "peak", self.peak))
+        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        pct = E.real(self.kind, "pct_start", self.pct_start)
+        if not 0.0 < pct < 1.0:
+            raise E.ScheduleError(
+                f"{self.kind}: `pct_start` must be between 0 and 1 (exclusive). "
+                f"Received: pct_start={self.pct_start!r}"
+            )
+        _set(self, "pct_start", pct)
+        _set(self, "div_factor", E.positive(self.kind, "div_factor", self.div_factor))
+        _set(self, "final_div_factor", E.positive(self.kind, "final_div_factor", self.final_div_factor))
+        E.choice(self.kind, "anneal", self.anneal, ("cosine", "linear"))
+        _set(self, "three_phase", E.boolean(self.kind, "three_phase", self.three_phase))
+        for i, (a, b, _, _) in enumerate(self._phases()):
+            if b == a:
+                raise E.ScheduleError(
+                    f"{self.kind}: phase {i} would be empty with steps={self.steps} and "
+                    f"pct_start={self.pct_start} (torch OneCycleLR divides by zero here). "
+                    f"Received: steps={self.steps!r}, pct_start={self.pct_start!r}"
+                )
+
+    def _phases(self) -> list[tuple[float, float, float, float]]:
+        """(start_step, end_step, start_value, end_value) per phase, as torch ``OneCycleLR``."""
+        initial = self.peak / self.div_factor
+        low = initial / self.final_div_factor
+        e1 = float(self.pct_start * self.steps) - 1
+        last = float(self.steps - 1)
+        if self.three_phase:
+            e2 = float(2 * self.pct_start * self.steps) - 2
+            return [(0.0, e1, initial, self.peak), (e1, e2, self.peak, initial), (e2, last, initial, low)]
+        return [(0.0, e1, initial, self.peak), (e1, last, self.peak, low)]
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        # torch evaluates up to step == total_steps (it raises beyond); past it the value holds.
+        tf = ops.minimum(ops.to_float(t), float(self.steps))
+        phases = self._phases()
+        out = None
+        for i in reversed(range(len(phases))):
+            a, b, va, vb = phases[i]
+            if self.anneal == "cosine":
+                v = _cos_anneal(ops, va, vb, (b - tf) / (b - a))
+            else:
+                v = (vb - va) * ((tf - a) / (b - a)) + va
+            out = v if out is None else ops.where(tf <= b, v, out)
+        return out
+
+    @property
+    def duration(self) -> int | None:
+        return self.steps
+
+    def _breaks(self, until: int) -> list[int]:
+        import math
+
+        return [math.floor(b) + 1 for _, b, _, _ in self._phases()[:-1]]
+
+
+@register
+@_frozen
+class CosineRestarts(Schedule):
+    kind = "cosine_restarts"
+    start: float
+    end: float
+    period: int
+    period_mult: float = 1.0
+    decay: float = 1.0
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        _set(self, "end", E.value(self.kind, "end", self.end))
+        _set(self, "period", E.positive_int(self.kind, "period", self.period))
+        m = E.real(self.kind, "period_mult", self.period_mult)
+        if m < 1.0:
+            raise E.ScheduleError(
+                f"{self.kind}: `period_mult` must be >= 1. Received: period_mult={self.period_mult!r}"
+            )
+        _set(self, "period_mult", m)
+        _set(self, "decay", E.positive(self.kind, "decay", self.decay))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        tf = ops.to_float(t)
+        p, m = float(self.period), self.period_mult
+        if m == 1.0:
+            i = ops.floor(tf / p)
+            local, length = tf - i * p, p
+        else:
+            # Cycle i starts at p (m^i - 1) / (m - 1). The log guess can land one cycle off at
+            # an exact restart, so correct it against the exact starts.
+            def begin(k: Any) -> Any:
+                return p * (ops.power(m, k) - 1.0) / (m - 1.0)
+
+            i = ops.floor(ops.log(1.0 + tf * (m - 1.0) / p) / ops.log(m))
+            i = ops.where(tf < begin(i), i - 1.0, i)
+            i = ops.where(tf >= begin(i + 1.0), i + 1.0, i)
+            local, length = tf - begin(i), p * ops.power(m, i)
+        top = self.start * ops.power(self.decay, i) if self.decay != 1.0 else self.start
+        return _cos_anneal(ops, top, self.end, (length - local) / length)
+
+    def _breaks(self, until: int) -> list[int]:
+        out, b, length = [], 0.0, float(self.period)
+        while b < until and len(out) < 10_000:
+            out.append(round(b))
+            b += length
+            length *= self.period_mult
+        return out
+
+
+@register
+@_frozen
+class WarmupStableDecay(Schedule):
+    kind = "warmup_stable_decay"
+    peak: float
+    warmup: int
+    stable: int
+    decay: int
+    end: float = 0.0
+    shape: str = "linear"
+
+    def __post_init__(self) -> None:
+        _set(self, "peak", E.value(self.kind, "peak", self.peak))
+        _set(self, "warmup", E.non_negative_int(self.kind, "warmup", self.warmup))
+        _set(self, "stable", E.non_negative_int(self.kind, "stable", self.stable))
+        _set(self, "decay", E.positive_int(self.kind, "decay", self.decay))
+        _set(self, "end", E.value(self.kind, "end", self.end))
+        E.choice(self.kind, "shape", self.shape, ("linear", "cosine", "sqrt"))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        tf = ops.to_float(t)
+        w, d = float(self.warmup), float(self.decay)
+        d0 = w + float(self.stable)
+        done = ops.clip(tf - d0, 0.0, d)  # decay steps completed
+        r = (d - done) / d
+        if self.shape == "linear":
+            dec = self.end * (1.0 - r) + self.peak * r
+        elif self.shape == "cosine":
+            dec = _cos_anneal(ops, self.peak, self.end, r)
+        else:
+            dec = self.end + (self.peak - self.end) * (1.0 - ops.sqrt(done / d))
+        if self.warmup == 0:
+            return dec
+        ramp = self.peak * (ops.minimum(tf, w) / w)
+        return ops.where(tf < w, ramp, dec)
+
+    @property
+    def duration(self) -> int | None:
+        return self.warmup + self.stable + self.decay
+
+    def _breaks(self, until: int) -> list[int]:
+        return [self.warmup, self.warmup + self.stable, self.warmup + self.stable + self.decay]
+
+
+# -- public constructors ------------------------------------------------------------------------
+
+
+def constant(value: float) -> Schedule:
+    """The same value at every step.
+
+    Args:
+      value: the value; a finite non-negative number.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> lk.constant(0.1)(1000)
+      0.1
+    """
+    return Constant(value)
+
+
+def linear(start: float, end: float, steps: int) -> Schedule:
+    r"""Linear ramp from ``start`` to ``end`` over ``steps`` steps, then ``end``.
+
+    .. math:: v(t) = \mathrm{start} + (\mathrm{end} - \mathrm{start}) \min(t, T) / T
+
+    Args:
+      start: value at step 0 (finite, non-negative).
+      end: value from step ``steps`` on (finite, non-negative).
+      steps: ramp length ``T``, a positive integer.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> [lk.linear(0.0, 1.0, 4)(t) for t in (0, 2, 4, 9)]
+      [0.0, 0.5, 1.0, 1.0]
+    """
+    return Linear(start, end, steps)
+
+
+def cosine(start: float, end: float, steps: int) -> Schedule:
+    r"""Cosine decay (or rise) from ``start`` to ``end`` over ``steps`` steps, then ``end``.
+
+    .. math:: v(t) = \mathrm{end} + (\mathrm{start} - \mathrm{end})\,\frac{1 + \cos(\pi \min(t, T)/T)}{2}
+
+    Evaluated as :math:`\sin^2(\tfrac{\pi}{2}(T - t)/T)`, which keeps full relative precision near
+    the end of a long decay. Unlike torch ``CosineAnnealingLR`` it holds ``end`` past ``steps``
+    (``cosine_wave`` is the curve that rises again).
+
+    Args:
+      start: value at step 0 (finite, non-negative).
+      end: value from step ``steps`` on (finite, non-negative).
+      steps: decay length ``T``, a positive integer.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.cosine(1.0, 0.0, 100)
+      >>> [round(s(t), 4) for t in (0, 50, 100, 150)]
+      [1.0, 0.5, 0.0, 0.0]
+    """
+    return Cosine(start, end, steps)
+
+
+def cosine_wave(
+    start: float, end: float, steps: int, cycles: float = 0.5, restart: bool = False
+) -> Schedule:
+    r"""A cosine that keeps going past ``steps``: the curve of torch ``CosineAnnealingLR`` and of
+    transformers' ``cosine``/``cosine_with_restarts`` schedules.
+
+    .. math:: v(t) = \mathrm{end} + (\mathrm{start} - \mathrm{end})\,\frac{1 + \cos(2\pi c\,t/T)}{2}
+
+    With the default ``cycles=0.5`` it falls from ``start`` to ``end`` over ``steps`` and then rises
+    again. With ``restart=True`` each of the ``cycles`` cycles in ``steps`` falls from ``start`` to
+    ``end`` and jumps back: :math:`v = \mathrm{end} + (\mathrm{start}-\mathrm{end})(1 + \cos(\pi\,\mathrm{frac}(c\,t/T)))/2`.
+
+    Args:
+      start, end: finite non-negative values.
+      steps: a positive integer ``T``.
+      cycles: ``c``, a positive number of cycles per ``steps``.
+      restart: jump back to ``start`` at each cycle instead of rising smoothly.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.cosine_wave(1.0, 0.0, 10)
+      >>> [round(s(t), 3) for t in (0, 5, 10, 15, 20)]
+      [1.0, 0.5, 0.0, 0.5, 1.0]
+    """
+    return CosineWave(start, end, steps, cycles, restart)
+
+
+def exponential(
+    start: float, rate: float, every: int, staircase: bool = False, end: float | None = None
+) -> Schedule:
+    r"""Exponential decay (or growth): ``start * rate ** (t / every)``.
+
+    .. math:: v(t) = \mathrm{start} \cdot \mathrm{rate}^{t / \mathrm{every}}
+
+    With ``staircase`` the exponent is ``floor(t / every)``. With ``end`` the value never passes
+    ``end`` in the direction of travel (a floor when ``rate < 1``, a ceiling when ``rate > 1``).
+
+    Args:
+      start: value at step 0 (finite, non-negative).
+      rate: positive factor per ``every`` steps.
+      every: a positive integer.
+      staircase: decay in whole steps of ``every``.
+      end: optional bound (finite, non-negative).
+
+    Examples:
+      >>> import lrkit as lk
+      >>> [lk.exponential(1.0, 0.5, 10)(t) for t in (0, 10, 20)]
+      [1.0, 0.5, 0.25]
+      >>> lk.exponential(1.0, 0.5, 10, end=0.3)(20)
+      0.3
+    """
+    return Exponential(start, rate, every, staircase, end)
+
+
+def polynomial(
+    start: float, end: float, steps: int, power: float = 1.0, cycle: bool = False
+) -> Schedule:
+    r"""Polynomial decay from ``start`` to ``end`` (Keras ``PolynomialDecay``).
+
+    .. math:: v(t) = (\mathrm{start} - \mathrm{end})(1 - \min(t, T)/T)^{p} + \mathrm{end}
+
+    With ``cycle`` the horizon becomes ``T * max(1, ceil(t / T))`` and ``t`` is not clipped.
+
+    Args:
+      start, end: finite non-negative values.
+      steps: ``T``, a positive integer.
+      power: ``p``, a positive number.
+      cycle: restart the decay from a higher horizon after each ``T`` steps.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> [lk.polynomial(1.0, 0.0, 10, power=2.0)(t) for t in (0, 5, 10, 20)]
+      [1.0, 0.25, 0.0, 0.0]
+    """
+    return Polynomial(start, end, steps, power, cycle)
+
+
+def step(start: float, gamma: float, every: int) -> Schedule:
+    r"""Multiply by ``gamma`` every ``every`` steps (torch ``StepLR``).
+
+    .. math:: v(t) = \mathrm{start} \cdot \gamma^{\lfloor t / \mathrm{every} \rfloor}
+
+    Args:
+      start: value at step 0 (finite, non-negative).
+      gamma: a positive factor.
+      every: a positive integer.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> [lk.step(1.0, 0.1, 3)(t) for t in (2, 3, 6)]
+      [1.0, 0.1, 0.010000000000000002]
+    """
+    return Step(start, gamma, every)
+
+
+def multistep(start: float, milestones: list[int], gamma: float) -> Schedule:
+    r"""Multiply by ``gamma`` at each milestone (torch ``MultiStepLR``).
+
+    .. math:: v(t) = \mathrm{start} \cdot \gamma^{\#\{m \in \mathrm{milestones} : m \le t\}}
+
+    Args:
+      start: value at step 0 (finite, non-negative).
+      milestones: positive integers in non-decreasing order (a repeated one counts twice).
+      gamma: a positive factor.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.multistep(1.0, [2, 4], 0.5)
+      >>> [s(t) for t in range(6)]
+      [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+    return MultiStep(start, milestones, gamma)  # type: ignore[arg-type]
+
+
+def piecewise_constant(boundaries: list[int], values: list[float]) -> Schedule:
+    r"""``values[i]`` on ``[boundaries[i-1], boundaries[i])``: the new value applies *at* the boundary.
+
+    (Keras ``PiecewiseConstantDecay`` switches one step later; ``lrkit.from_keras`` accounts for it.)
+
+    Args:
+      boundaries: strictly increasing positive integers.
+      values: finite non-negative values, one more than ``boundaries``.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.piecewise_constant([2, 4], [1.0, 0.5, 0.1])
+      >>> [s(t) for t in range(5)]
+      [1.0, 1.0, 0.5, 0.5, 0.1]
+    """
+    return PiecewiseConstant(boundaries, values)  # type: ignore[arg-type]
+
+
+def piecewise_linear(steps: list[int], values: list[float]) -> Schedule:
+    r"""Linear interpolation through the points ``(steps[i], values[i])``, constant outside.
+
+    Args:
+      steps: strictly increasing non-negative integers (at least one).
+      values: finite non-negative values, as many as ``steps``.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.piecewise_linear([0, 10, 20], [0.0, 1.0, 0.5])
+      >>> [s(t) for t in (0, 5, 10, 15, 30)]
+      [0.0, 0.5, 1.0, 0.75, 0.5]
+    """
+    return PiecewiseLinear(steps, values)  # type: ignore[arg-type]
+
+
+def inverse_sqrt(start: float, timescale: int) -> Schedule:
+    r"""Inverse square-root decay.
+
+    .. math:: v(t) = \mathrm{start} / \sqrt{1 + t / \mathrm{timescale}}
+
+    Args:
+      start: value at step 0 (finite, non-negative).
+      timescale: a positive integer.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> lk.inverse_sqrt(1.0, 100)(300)
+      0.5
+    """
+    return InverseSqrt(start, timescale)
+
+
+def inverse_time(start: float, rate: float, every: int, staircase: bool = False) -> Schedule:
+    r"""Inverse time decay (Keras ``InverseTimeDecay``).
+
+    .. math:: v(t) = \mathrm{start} / (1 + \mathrm{rate} \cdot t / \mathrm{every})
+
+    With ``staircase`` the quotient is ``floor(t / every)``.
+
+    Args:
+      start: value at step 0 (finite, non-negative).
+      rate: a positive number.
+      every: a positive integer.
+      staircase: decay in whole steps of ``every``.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> lk.inverse_time(1.0, 1.0, 10)(10)
+      0.5
+    """
+    return InverseTime(start, rate, every, staircase)
+
+
+def cyclic(
+    low: float,
+    high: float,
+    up: int,
+    down: int | None = None,
+    mode: str = "triangular",
+    gamma: float = 1.0,
+) -> Schedule:
+    r"""Cyclical learning rate, exactly torch ``CyclicLR``.
+
+    Each cycle rises from ``low`` to ``high`` over ``up`` steps and falls back over ``down``
+    steps (``up`` if not given). ``triangular2`` halves the amplitude each cycle; ``exp_range``
+    multiplies it by ``gamma ** t``.
+
+    Args:
+      low, high: finite non-negative values (torch ``base_lr``/``max_lr``).
+      up, down: positive integers (torch ``step_size_up``/``step_size_down``).
+      mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"``.
+      gamma: positive factor for ``exp_range``.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.cyclic(0.0, 1.0, 2)
+      >>> [s(t) for t in range(6)]
+      [0.0, 0.5, 1.0, 0.5, 0.0, 0.5]
+    """
+    return Cyclic(low, high, up, down, mode, gamma)
+
+
+def one_cycle(
+    peak: float,
+    steps: int,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    anneal: str = "cosine",
+    three_phase: bool = False,
+) -> Schedule:
+    r"""The 1cycle policy, exactly torch ``OneCycleLR`` with ``total_steps=steps``.
+
+    Rises from ``peak / div_factor`` to ``peak``, reaching it at step ``pct_start * steps - 1``
+    (torch's convention), then anneals to ``peak / div_factor / final_div_factor`` at step
+    ``steps - 1``. ``three_phase`` returns to the initial value first, at ``2 * pct_start * steps
+    - 2``. Past ``steps`` (where torch raises) the value holds.
+
+    Args:
+      peak: the maximum value (finite, non-negative).
+      steps: a positive integer.
+      pct_start: fraction of steps spent rising, in ``(0, 1)``.
+      div_factor, final_div_factor: positive numbers.
+      anneal: ``"cosine"`` or ``"linear"``.
+      three_phase: use torch's three-phase variant.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.one_cycle(1.0, 100)
+      >>> round(s(0), 4), round(s(29), 4), round(s(99), 8)
+      (0.04, 1.0, 4e-06)
+    """
+    return OneCycle(peak, steps, pct_start, div_factor, final_div_factor, anneal, three_phase)
+
+
+def cosine_restarts(
+    start: float, end: float, period: int, period_mult: float = 1.0, decay: float = 1.0
+) -> Schedule:
+    r"""Cosine annealing with warm restarts (SGDR, torch ``CosineAnnealingWarmRestarts``).
+
+    Cycle ``i`` lasts ``period * period_mult ** i`` steps and anneals from ``start * decay ** i``
+    to ``end``, then restarts.
+
+    Args:
+      start, end: finite non-negative values.
+      period: length of the first cycle, a positive integer.
+      period_mult: growth of the cycle length, a number ``>= 1``.
+      decay: positive factor applied to ``start`` at each restart.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.cosine_restarts(1.0, 0.0, 10, period_mult=2.0)
+      >>> [round(s(t), 3) for t in (0, 5, 10, 20, 30)]
+      [1.0, 0.5, 1.0, 0.5, 1.0]
+    """
+    return CosineRestarts(start, end, period, period_mult, decay)
+
+
+def warmup_stable_decay(
+    peak: float,
+    warmup: int,
+    stable: int,
+    decay: int,
+    end: float = 0.0,
+    shape: str = "linear",
+) -> Schedule:
+    r"""Warmup-stable-decay (WSD): linear warmup from 0, hold ``peak``, then decay to ``end``.
+
+    The decay over ``decay`` steps is ``linear``, ``cosine`` or ``sqrt``
+    (:math:`\mathrm{end} + (\mathrm{peak} - \mathrm{end})(1 - \sqrt{d / \mathrm{decay}})`).
+
+    Args:
+      peak: the plateau value (finite, non-negative).
+      warmup, stable: non-negative integers.
+      decay: a positive integer.
+      end: final value (finite, non-negative).
+      shape: ``"linear"``, ``"cosine"`` or ``"sqrt"``.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.warmup_stable_decay(1.0, 10, 20, 10)
+      >>> [s(t) for t in (0, 5, 10, 30, 35, 40)]
+      [0.0, 0.5, 1.0, 1.0, 0.5, 0.0]
+    """
+    return WarmupStableDecay(peak, warmup, stable, decay, end, shape)
+

@@ -1,0 +1,43 @@
+"""Shared test helpers: which frameworks this run requested, and probe steps.
+
+``LRKIT_TEST_BACKENDS`` (comma-separated) names the frameworks the environment was built with.
+A requested framework that fails to import is a *failure*, never a skip (einops'
+``test_backends_installed`` rule); an unrequested one skips with a reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+import pytest
+
+KNOWN = ("python", "numpy", "torch", "jax", "optax", "keras", "tensorflow", "transformers", "matplotlib")
+REQUESTED = tuple(b for b in os.environ.get("LRKIT_TEST_BACKENDS", "python,numpy").split(",") if b)
+_unknown = sorted(set(REQUESTED) - set(KNOWN))
+if _unknown:
+    raise RuntimeError(f"LRKIT_TEST_BACKENDS names unknown backends {_unknown}; known: {KNOWN}")
+
+
+def requested(name: str) -> bool:
+    return name in REQUESTED
+
+
+def need(name: str) -> Any:
+    """Import and return framework ``name``; skip if this run did not request it."""
+    if name not in REQUESTED:
+        pytest.skip(f"{name} not in LRKIT_TEST_BACKENDS={','.join(REQUESTED)}")
+    return importlib.import_module(name)  # ImportError propagates: requested means required
+
+
+def probe_steps(schedule: Any, until: int, extra: tuple[int, ...] = ()) -> list[int]:
+    """0..min(until, 64), every breakpoint b-1, b, b+1, the end, and ``extra``."""
+    steps = set(range(min(until, 64)))
+    for b in schedule.breakpoints(until):
+        steps.update((b - 1, b, b + 1))
+    d = schedule.duration
+    if d is not None:
+        steps.update((d - 1, d, d + 1, 2 * d))
+    steps.update((until - 1, until), extra)
+    return sorted(s for s in steps if s >= 0)

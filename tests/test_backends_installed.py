@@ -1,0 +1,22 @@
+"""Every framework this environment requested must import: a broken env fails, it never skips."""
+
+import importlib
+
+import pytest
+from helpers import REQUESTED
+
+
+@pytest.mark.parametrize("name", REQUESTED)
+def test_requested_backend_imports(name: str) -> None:
+    if name == "python":
+        return
+    importlib.import_module(name)
+
+
+def test_tests_run_against_the_installed_package() -> None:
+    import os
+
+    import lrkit
+
+    if os.environ.get("TOX_ENV_NAME"):
+        assert "site-packages" in lrkit.__file__, lrkit.__file__
