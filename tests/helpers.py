@@ -13,7 +13,12 @@ from typing import Any
 
 import pytest
 
-KNOWN = ("python", "numpy", "torch", "jax", "optax", "keras", "tensorflow", "transformers", "matplotlib")
+# "core" = the framework-free core suite (run once, in the bare env); "cross" = tests that need torch,
+# Keras and optax together (the porting round trips).
+KNOWN = (
+    "core", "python", "numpy", "torch", "jax", "optax", "keras", "tensorflow", "transformers",
+    "matplotlib", "cross",
+)
 REQUESTED = tuple(b for b in os.environ.get("LRKIT_TEST_BACKENDS", "python,numpy").split(",") if b)
 _unknown = sorted(set(REQUESTED) - set(KNOWN))
 if _unknown:
@@ -27,7 +32,9 @@ def requested(name: str) -> bool:
 def need(name: str) -> Any:
     """Import and return framework ``name``; skip if this run did not request it."""
     if name not in REQUESTED:
-        pytest.skip(f"{name} not in LRKIT_TEST_BACKENDS={','.join(REQUESTED)}")
+        pytest.skip(f"{name} not in LRKIT_TEST_BACKENDS={','.join(REQUESTED)}", allow_module_level=True)
+    if name in ("core", "python", "cross"):
+        return None
     return importlib.import_module(name)  # ImportError propagates: requested means required
 
 
