@@ -16,6 +16,7 @@ from lrkit._compose import join, per_epoch, warmup
 from lrkit._errors import BackendUnavailableError, ScheduleError
 from lrkit._plateau import ReduceOnPlateau
 from lrkit._ports import from_keras, from_optax, from_torch, from_transformers
+from lrkit._range_test import RangeTestResult, lr_range_test, range_test_ramp
 from lrkit._schedules import (
     constant,
     cosine,
@@ -39,6 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackendUnavailableError",
+    "RangeTestResult",
     "ReduceOnPlateau",
     "Schedule",
     "ScheduleError",
@@ -57,12 +59,14 @@ __all__ = [
     "inverse_time",
     "join",
     "linear",
+    "lr_range_test",
     "multistep",
     "one_cycle",
     "per_epoch",
     "piecewise_constant",
     "piecewise_linear",
     "polynomial",
+    "range_test_ramp",
     "step",
     "warmup",
     "warmup_stable_decay",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import math
 import numbers
 import sys
 from collections.abc import Callable
@@ -44,7 +45,9 @@ def ops_for(step: Any) -> Ops:
     for module, cls_name, ops_module in _ARRAY_BACKENDS:
         mod = sys.modules.get(module)
         if mod is not None and isinstance(step, getattr(mod, cls_name)):
-            return importlib.import_module(ops_module).OPS  # type: ignore[no-any-return]
+            # Look in sys.modules first: torch.compile cannot trace importlib.import_module.
+            table = sys.modules.get(ops_module) or importlib.import_module(ops_module)
+            return table.OPS  # type: ignore[no-any-return]
     raise TypeError(
         "lrkit cannot evaluate a schedule at a step of type "
         f"{type(step).__name__}. Received: step={step!r}. Pass an int, a float, a numpy array, "
@@ -74,28 +77,51 @@ class Schedule:
         raise NotImplementedError
 
     def __call__(self, step: Any) -> Any:
-        if isinstance(step, numbers.Real) and not isinstance(step, (bool, np.generic)):
-            t = float(step)
-            if not t >= 0.0:  # also catches NaN
+        if type(step) is int:
+            # Python ints stay ints through the composition nodes (offsets, epochs, boundaries are
+            # exact at any size); each leaf converts its local step to float once.
+            if step < 0:
                 raise ValueError(
-                    f"{self.kind}: `step` must be a non-negative number. Received: step={step!r}"
+                    f"{self.kind}: `step` must be a finite non-negative number. Received: step={step!r}"
+                )
+            return float(self._eval(step, SCALAR_OPS))
+        if type(step) is float or (isinstance(step, numbers.Real) and not isinstance(step, (bool, np.generic))):
+            t = float(step)
+            if not 0.0 <= t < math.inf:  # also catches NaN
+                raise ValueError(
+                    f"{self.kind}: `step` must be a finite non-negative number. Received: step={step!r}"
                 )
             return float(self._eval(t, SCALAR_OPS))
-        if isinstance(step, bool):
+        if isinstance(step, (bool, np.bool_)):
             raise TypeError(f"{self.kind}: `step` must be a number, not a bool. Received: step={step!r}")
         ops = ops_for(step)
         if ops is NUMPY_OPS:
-            t = np.asarray(step, dtype=np.float64)
-            if t.size and not bool((t >= 0.0).all()):
-                bad = t[~(t >= 0.0)].ravel()[0]
-                raise ValueError(
-                    f"{self.kind}: `step` must be non-negative and not NaN. "
-                    f"Received: a step of {bad!r}"
-                )
-            with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-                out = np.asarray(self._eval(t, ops), dtype=np.float64)
-            return out if out.shape == t.shape else np.broadcast_to(out, t.shape).copy()
+            return self._eval_numpy(step)
         return ops.evaluate(self, step)
+
+    def _eval_numpy(self, step: Any) -> Any:
+        t = np.asarray(step)
+        if t.dtype.kind not in "iuf":
+            raise TypeError(
+                f"{self.kind}: `step` must hold integers or real numbers. "
+                f"Received: step of dtype {t.dtype}"
+            )
+        if t.dtype != np.float64:
+            t = t.astype(np.float64)
+        if t.size:
+            lo, hi = t.min(), t.max()  # NaN propagates into both
+            if not (lo >= 0.0 and hi < math.inf):
+                bad = float(t[~((t >= 0.0) & (t < math.inf))].ravel()[0])
+                raise ValueError(
+                    f"{self.kind}: `step` must be finite and non-negative everywhere. "
+                    f"Received: step containing {bad!r}"
+                )
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            out = np.asarray(self._eval(t, NUMPY_OPS), dtype=np.float64)
+        if out.shape != t.shape:
+            out = np.broadcast_to(out, t.shape).copy()
+        # A numpy scalar step gives a numpy float64 scalar (itself a Python float).
+        return out[()] if isinstance(step, np.generic) else out
 
     def _eval_fn(self, ops: Ops) -> Callable[[Any], Any]:
         return lambda t: self._eval(t, ops)

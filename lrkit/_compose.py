@@ -38,11 +38,11 @@ class Join(Schedule):
         ss = E.sequence(self.kind, "schedules", self.schedules, min_len=1)
         ss = tuple(_schedule(self.kind, f"schedules[{i}]", s) for i, s in enumerate(ss))
         bs = E.sequence(self.kind, "boundaries", self.boundaries)
-        bs = tuple(E.positive_int(self.kind, "boundaries[i]", b) for b in bs)
+        bs = E.each(self.kind, "boundaries", bs, E.positive_int)
         if len(bs) != len(ss) - 1:
             raise E.ScheduleError(
                 f"{self.kind}: `boundaries` must have one entry fewer than `schedules` "
-                f"({len(ss) - 1}). Received: boundaries={list(bs)!r}"
+                f"({len(ss) - 1}). Received: boundaries={list(bs)!r}, schedules={list(ss)!r}"
             )
         E.strictly_increasing(self.kind, "boundaries", bs)
         _set(self, "schedules", ss)
@@ -154,7 +154,9 @@ class Product(Schedule):
 
     def __post_init__(self) -> None:
         ss = E.sequence(self.kind, "schedules", self.schedules, min_len=2)
-        _set(self, "schedules", tuple(_schedule(self.kind, "schedules[i]", s) for s in ss))
+        ss = E.each(self.kind, "schedules", ss, _schedule)
+        # (a * b) * c is a * b * c: one normal form, so repr and configs round-trip to equals.
+        _set(self, "schedules", tuple(c for s in ss for c in (s.schedules if isinstance(s, Product) else (s,))))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         out = self.schedules[0]._eval(t, ops)
@@ -170,7 +172,7 @@ class Product(Schedule):
         return [b for s in self.schedules for b in s._breaks(until)]
 
     def __repr__(self) -> str:
-        return " * ".join(_wrap(s, Sum) for s in self.schedules)
+        return " * ".join(_wrap(s, Sum, Scale) for s in self.schedules)
 
 
 @register
@@ -182,7 +184,8 @@ class Sum(Schedule):
 
     def __post_init__(self) -> None:
         ss = E.sequence(self.kind, "schedules", self.schedules, min_len=2)
-        _set(self, "schedules", tuple(_schedule(self.kind, "schedules[i]", s) for s in ss))
+        ss = E.each(self.kind, "schedules", ss, _schedule)
+        _set(self, "schedules", tuple(c for s in ss for c in (s.schedules if isinstance(s, Sum) else (s,))))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         out = self.schedules[0]._eval(t, ops)
@@ -212,6 +215,9 @@ class Scale(Schedule):
     def __post_init__(self) -> None:
         _schedule(self.kind, "schedule", self.schedule)
         _set(self, "factor", E.value(self.kind, "factor", self.factor))
+        if isinstance(self.schedule, Scale):  # k * (j * s) is (k * j) * s: one normal form
+            _set(self, "factor", self.factor * self.schedule.factor)
+            _set(self, "schedule", self.schedule.schedule)
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         return self.factor * self.schedule._eval(t, ops)
@@ -224,7 +230,7 @@ class Scale(Schedule):
         return self.schedule._breaks(until)
 
     def __repr__(self) -> str:
-        return f"{self.factor!r} * {_wrap(self.schedule, Sum)}"
+        return f"{self.factor!r} * {_wrap(self.schedule, Sum, Product)}"
 
 
 @register
@@ -251,6 +257,36 @@ class Power(Schedule):
 
     def __repr__(self) -> str:
         return f"{_wrap(self.schedule, Sum, Product, Scale, Power)} ** {self.exponent!r}"
+
+
+@register
+@_frozen
+class Shift(Schedule):
+    """``schedule(t + steps)``: a schedule entered ``steps`` steps into its course.
+
+    Used by the ports for natives whose curve starts part-way (transformers'
+    ``cosine_warmup_with_min_lr`` counts its cosine from ``step - warmup + 1``).
+    """
+
+    kind = "shift"
+    _children = ("schedule",)
+    schedule: Schedule
+    steps: int
+
+    def __post_init__(self) -> None:
+        _schedule(self.kind, "schedule", self.schedule)
+        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        return self.schedule._eval(t + self.steps, ops)
+
+    @property
+    def duration(self) -> int | None:
+        d = self.schedule.duration
+        return None if d is None else max(0, d - self.steps)
+
+    def _breaks(self, until: int) -> list[int]:
+        return [b - self.steps for b in self.schedule._breaks(until + self.steps)]
 
 
 def _wrap(s: Schedule, *kinds: type) -> str:
@@ -356,3 +392,22 @@ def power(s: Schedule, exponent: Any) -> Schedule:
     """``s ** exponent`` for a positive number ``exponent``."""
     return Power(s, exponent)
 
+
+
+def shift(schedule: Schedule, steps: int) -> Schedule:
+    r"""Start ``schedule`` ``steps`` steps into its course: ``schedule(t + steps)``.
+
+    Args:
+      schedule: any schedule.
+      steps: a positive integer.
+
+    Returns:
+      A schedule whose value at step ``t`` is ``schedule(t + steps)``.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> from lrkit._compose import shift
+      >>> shift(lk.linear(0.0, 1.0, 4), 1)(0)
+      0.25
+    """
+    return Shift(schedule, steps)

@@ -51,11 +51,11 @@ def real(owner: str, name: str, value: Any) -> float:
 
 
 def value(owner: str, name: str, v: Any) -> float:
-    """A learning rate or similar: finite and non-negative."""
+    """A learning rate or similar: finite and non-negative (``-0.0`` becomes ``0.0``)."""
     out = real(owner, name, v)
     if out < 0:
         raise _fail(owner, name, "a finite non-negative number", v)
-    return out
+    return out + 0.0
 
 
 def positive(owner: str, name: str, v: Any) -> float:
@@ -98,14 +98,19 @@ def choice(owner: str, name: str, v: Any, choices: Sequence[str]) -> str:
 
 
 def sequence(owner: str, name: str, v: Any, *, min_len: int = 0) -> tuple[Any, ...]:
-    if isinstance(v, (str, bytes)) or not isinstance(v, Sequence):
-        # numpy arrays are not Sequences; accept anything with a length that iterates.
-        if not (hasattr(v, "__len__") and hasattr(v, "__iter__")) or isinstance(v, (str, bytes)):
-            raise _type_fail(owner, name, "a list or tuple", v)
+    """A list, tuple or 1-D numpy array, as a tuple (sets, dicts and iterators are refused: unordered
+    or single-use)."""
+    if isinstance(v, (str, bytes)) or not (isinstance(v, Sequence) or getattr(v, "ndim", None) == 1):
+        raise _type_fail(owner, name, "a list or tuple", v)
     out = tuple(v.tolist() if hasattr(v, "tolist") else v)
     if len(out) < min_len:
         raise _fail(owner, name, f"a list of at least {min_len} item(s)", v)
     return out
+
+
+def each(owner: str, name: str, items: tuple[Any, ...], check: Any) -> tuple[Any, ...]:
+    """``check(owner, "name[i]", item)`` for every item, so a message names the bad position."""
+    return tuple(check(owner, f"{name}[{i}]", x) for i, x in enumerate(items))
 
 
 def strictly_increasing(owner: str, name: str, v: tuple[Any, ...]) -> None:

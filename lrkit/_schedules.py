@@ -29,7 +29,8 @@ def _cos_anneal(ops: Ops, start: Any, end: Any, remaining: Any) -> Any:
 
 def _remaining(ops: Ops, t: Any, steps: int | float) -> Any:
     """``(steps - min(t, steps)) / steps`` as a float, with the subtraction done before dividing."""
-    return (steps - ops.minimum(ops.to_float(t), float(steps))) / steps
+    n = float(steps)  # a float: a Python int past int32 would overflow under JAX
+    return (n - ops.minimum(ops.to_float(t), n)) / n
 
 
 @register
@@ -112,7 +113,9 @@ class CosineWave(Schedule):
         _set(self, "restart", E.boolean(self.kind, "restart", self.restart))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        phase = ops.to_float(t) * self.cycles / self.steps  # cycles completed
+        # (t / steps) * cycles, in this order: transformers' cosine_with_restarts computes
+        # `num_cycles * progress`, and a restart lands on the same step only if rounded alike.
+        phase = ops.to_float(t) / float(self.steps) * self.cycles  # cycles completed
         frac = phase - ops.floor(phase)  # position in the current cycle, in [0, 1)
         if self.restart:
             # Each cycle runs start -> end once, then jumps back.
@@ -141,10 +144,12 @@ class Exponential(Schedule):
             _set(self, "end", E.value(self.kind, "end", self.end))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        p = ops.to_float(t) / self.every
-        if self.staircase:
-            p = ops.floor(p)
-        v = self.start * ops.power(self.rate, p)
+        if self.staircase:  # whole periods in the step's own type: exact (XLA divides by a reciprocal)
+            p = ops.to_float(ops.floordiv(t, self.every))
+        else:
+            p = ops.to_float(t) / float(self.every)
+        # start == 0 stays 0 even where rate ** p overflows (0 * inf would be NaN).
+        v = self.start * ops.power(self.rate, p) if self.start != 0.0 else ops.full(t, 0.0)
         if self.end is None or self.rate == 1.0:
             return v
         return ops.maximum(v, self.end) if self.rate < 1.0 else ops.minimum(v, self.end)
@@ -170,7 +175,9 @@ class Polynomial(Schedule):
     def _eval(self, t: Any, ops: Ops) -> Any:
         if self.cycle:
             tf = ops.to_float(t)
-            span = self.steps * ops.maximum(ops.ceil(tf / self.steps), 1.0)
+            # ceil(t / steps) = -floor(-t / steps), in the step's own type: exact.
+            periods = ops.to_float(-ops.floordiv(-t, self.steps))
+            span = float(self.steps) * ops.maximum(periods, 1.0)
             r = (span - tf) / span
         else:
             r = _remaining(ops, t, self.steps)
@@ -195,7 +202,10 @@ class Step(Schedule):
         _set(self, "every", E.positive_int(self.kind, "every", self.every))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        return self.start * ops.power(self.gamma, ops.floor(ops.to_float(t) / self.every))
+        # floor(t / every) in the step's own type: exact (XLA divides by a reciprocal).
+        if self.start == 0.0:  # 0 stays 0 where gamma ** k overflows (0 * inf would be NaN)
+            return ops.full(t, 0.0)
+        return self.start * ops.power(self.gamma, ops.to_float(ops.floordiv(t, self.every)))
 
     def _breaks(self, until: int) -> list[int]:
         return list(range(self.every, until, self.every))
@@ -212,7 +222,7 @@ class MultiStep(Schedule):
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
         ms = E.sequence(self.kind, "milestones", self.milestones)
-        ms = tuple(E.positive_int(self.kind, "milestones[i]", m) for m in ms)
+        ms = E.each(self.kind, "milestones", ms, E.positive_int)
         E.non_decreasing(self.kind, "milestones", ms)
         _set(self, "milestones", ms)
         _set(self, "gamma", E.positive(self.kind, "gamma", self.gamma))
@@ -239,14 +249,14 @@ class PiecewiseConstant(Schedule):
 
     def __post_init__(self) -> None:
         bs = E.sequence(self.kind, "boundaries", self.boundaries)
-        bs = tuple(E.positive_int(self.kind, "boundaries[i]", b) for b in bs)
+        bs = E.each(self.kind, "boundaries", bs, E.positive_int)
         E.strictly_increasing(self.kind, "boundaries", bs)
         vs = E.sequence(self.kind, "values", self.values, min_len=1)
-        vs = tuple(E.value(self.kind, "values[i]", v) for v in vs)
+        vs = E.each(self.kind, "values", vs, E.value)
         if len(vs) != len(bs) + 1:
             raise E.ScheduleError(
                 f"{self.kind}: `values` must have one more entry than `boundaries` "
-                f"({len(bs) + 1}). Received: values={list(vs)!r}"
+                f"({len(bs) + 1}). Received: values={list(vs)!r}, boundaries={list(bs)!r}"
             )
         _set(self, "boundaries", bs)
         _set(self, "values", vs)
@@ -273,14 +283,14 @@ class PiecewiseLinear(Schedule):
 
     def __post_init__(self) -> None:
         xs = E.sequence(self.kind, "steps", self.steps, min_len=1)
-        xs = tuple(E.non_negative_int(self.kind, "steps[i]", x) for x in xs)
+        xs = E.each(self.kind, "steps", xs, E.non_negative_int)
         E.strictly_increasing(self.kind, "steps", xs)
         vs = E.sequence(self.kind, "values", self.values, min_len=1)
-        vs = tuple(E.value(self.kind, "values[i]", v) for v in vs)
+        vs = E.each(self.kind, "values", vs, E.value)
         if len(vs) != len(xs):
             raise E.ScheduleError(
                 f"{self.kind}: `values` must have as many entries as `steps` ({len(xs)}). "
-                f"Received: values={list(vs)!r}"
+                f"Received: values={list(vs)!r}, steps={list(xs)!r}"
             )
         _set(self, "steps", xs)
         _set(self, "values", vs)
@@ -316,7 +326,7 @@ class InverseSqrt(Schedule):
         _set(self, "timescale", E.positive_int(self.kind, "timescale", self.timescale))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        return self.start / ops.sqrt(1.0 + ops.to_float(t) / self.timescale)
+        return self.start / ops.sqrt(1.0 + ops.to_float(t) / float(self.timescale))
 
 
 @register
@@ -335,9 +345,10 @@ class InverseTime(Schedule):
         _set(self, "staircase", E.boolean(self.kind, "staircase", self.staircase))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        p = ops.to_float(t) / self.every
-        if self.staircase:
-            p = ops.floor(p)
+        if self.staircase:  # whole periods in the step's own type: exact (XLA divides by a reciprocal)
+            p = ops.to_float(ops.floordiv(t, self.every))
+        else:
+            p = ops.to_float(t) / float(self.every)
         return self.start / (1.0 + self.rate * p)
 
 
@@ -367,7 +378,9 @@ class Cyclic(Schedule):
         total = up + float(self.down if self.down is not None else self.up)
         ratio = up / total
         tf = ops.to_float(t)
-        cycle = ops.floor(1.0 + tf / total)
+        # floor(1 + t / total) with the whole cycles counted in the step's own type: torch's value
+        # in float64, and exact under XLA, which divides by a reciprocal (121 / 121 < 1).
+        cycle = 1.0 + ops.to_float(ops.floordiv(t, self.up + (self.down if self.down is not None else self.up)))
         x = 1.0 + tf / total - cycle
         scale = ops.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
         height = (self.high - self.low) * scale
@@ -429,6 +442,8 @@ class OneCycle(Schedule):
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         # torch evaluates up to step == total_steps (it raises beyond); past it the value holds.
+        # At step == total_steps torch extrapolates the last phase one step past its end, which
+        # under linear annealing can go below 0: that one value is clipped at 0.
         tf = ops.minimum(ops.to_float(t), float(self.steps))
         phases = self._phases()
         out = None
@@ -439,7 +454,7 @@ class OneCycle(Schedule):
             else:
                 v = (vb - va) * ((tf - a) / (b - a)) + va
             out = v if out is None else ops.where(tf <= b, v, out)
-        return out
+        return out if self.anneal == "cosine" else ops.maximum(out, 0.0)
 
     @property
     def duration(self) -> int | None:
@@ -477,19 +492,24 @@ class CosineRestarts(Schedule):
         tf = ops.to_float(t)
         p, m = float(self.period), self.period_mult
         if m == 1.0:
-            i = ops.floor(tf / p)
-            local, length = tf - i * p, p
+            n = ops.floordiv(t, self.period)  # whole cycles in the step's own type: exact
+            i, local, length = ops.to_float(n), ops.to_float(t - n * self.period), p
         else:
-            # Cycle i starts at p (m^i - 1) / (m - 1). The log guess can land one cycle off at
-            # an exact restart, so correct it against the exact starts.
+            # Cycle i starts at p (m^i - 1) / (m - 1). Rounding can put a start that is a whole
+            # step (always the first, `period`) a hair off it, so starts within rounding distance
+            # (1e-9 relative, at most 1e-7 steps) of an integer snap to it; the log guess can land
+            # one cycle off, so it is corrected against those starts.
             def begin(k: Any) -> Any:
-                return p * (ops.power(m, k) - 1.0) / (m - 1.0)
+                b = p * (ops.power(m, k) - 1.0) / (m - 1.0)
+                r = ops.floor(b + 0.5)
+                return ops.where(ops.maximum(b - r, r - b) <= ops.minimum(1e-9 * r, 1e-7), r, b)
 
             i = ops.floor(ops.log(1.0 + tf * (m - 1.0) / p) / ops.log(m))
             i = ops.where(tf < begin(i), i - 1.0, i)
             i = ops.where(tf >= begin(i + 1.0), i + 1.0, i)
-            local, length = tf - begin(i), p * ops.power(m, i)
-        top = self.start * ops.power(self.decay, i) if self.decay != 1.0 else self.start
+            b0 = begin(i)
+            local, length = tf - b0, begin(i + 1.0) - b0
+        top = self.start * ops.power(self.decay, i) if self.decay != 1.0 and self.start != 0.0 else self.start
         return _cos_anneal(ops, top, self.end, (length - local) / length)
 
     def _breaks(self, until: int) -> list[int]:
@@ -832,7 +852,8 @@ def one_cycle(
     Rises from ``peak / div_factor`` to ``peak``, reaching it at step ``pct_start * steps - 1``
     (torch's convention), then anneals to ``peak / div_factor / final_div_factor`` at step
     ``steps - 1``. ``three_phase`` returns to the initial value first, at ``2 * pct_start * steps
-    - 2``. Past ``steps`` (where torch raises) the value holds.
+    - 2``. Past ``steps`` (where torch raises) the value holds; at ``steps`` itself torch extrapolates
+    the last phase one step further, which lrkit copies but clips at 0 (linear annealing).
 
     Args:
       peak: the maximum value (finite, non-negative).

@@ -1,0 +1,147 @@
+"""Drawing schedules with matplotlib (optional: ``pip install 'lrkit[plot]'``).
+
+matplotlib is imported inside the functions only, so ``import lrkit`` never loads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lrkit._errors import BackendUnavailableError
+
+#: Above this many steps a curve is sampled instead of drawn at every step (breakpoints kept).
+MAX_POINTS = 4000
+INSTALL_HINT = "pip install 'lrkit[plot]'"
+
+
+def require_matplotlib() -> Any:
+    """Import and return ``matplotlib.pyplot``, or raise ``BackendUnavailableError`` with the fix."""
+    try:
+        import matplotlib
+
+        if not _has_display():
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise BackendUnavailableError(
+            f"plotting needs matplotlib, which is not installed: {INSTALL_HINT}"
+        ) from None
+    return plt
+
+
+def _has_display() -> bool:
+    import os
+    import sys
+
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def default_steps(schedule: Any) -> int:
+    """A horizon that shows the whole curve: its duration plus 10%, or 1000 steps if it never settles."""
+    d = schedule.duration
+    if d is None or d <= 0:
+        return 1000 if d is None else 100
+    return int(d + max(1, d // 10))
+
+
+def sample_steps(schedule: Any, steps: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Integer steps in ``[0, steps]``: all of them, or ``max_points`` plus every breakpoint ``b-1, b``."""
+    if steps + 1 <= max_points:
+        return np.arange(steps + 1, dtype=np.int64)
+    base = np.unique(np.linspace(0, steps, max_points).round().astype(np.int64))
+    extra = [x for b in schedule.breakpoints(steps + 1)[:10_000] for x in (b - 1, b)]
+    return np.unique(np.concatenate([base, np.asarray(extra, dtype=np.int64)]).clip(0, steps))
+
+
+def plot(
+    schedule: Any,
+    steps: int | None = None,
+    ax: Any = None,
+    *,
+    mark: bool = True,
+    log: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Draw ``schedule`` over steps ``0..steps`` on a matplotlib axes and return the axes.
+
+    Args:
+      schedule: an ``lrkit.Schedule``.
+      steps: last step drawn, a positive integer; by default the schedule's duration plus 10%
+        (1000 steps for a schedule that never settles).
+      ax: the axes to draw on; a new figure is made when ``None``.
+      mark: draw dotted vertical lines at the schedule's breakpoints and where it settles
+        (``duration``), and shade a top-level warmup.
+      log: logarithmic value axis.
+      **kwargs: passed to ``ax.plot`` (``label``, ``color``, ...). ``label`` defaults to ``repr``.
+
+    Returns:
+      The matplotlib axes.
+
+    Raises:
+      BackendUnavailableError: matplotlib is not installed (``pip install 'lrkit[plot]'``).
+
+    Examples:
+      >>> import lrkit as lk
+      >>> ax = lk.warmup(lk.cosine(3e-4, 3e-5, 1000), 100).plot()  # doctest: +SKIP
+    """
+    from lrkit import _errors
+
+    steps = default_steps(schedule) if steps is None else _errors.positive_int("plot", "steps", steps)
+    plt = require_matplotlib()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    xs = sample_steps(schedule, steps)
+    ys = schedule(xs)
+    kwargs.setdefault("label", _short(repr(schedule)))
+    (line,) = ax.plot(xs, ys, **kwargs)
+    if mark:
+        _mark(ax, schedule, steps, line.get_color())
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlim(0, steps)
+    ax.set_xlabel("step (updates applied)")
+    ax.set_ylabel("learning rate")
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
+def _mark(ax: Any, schedule: Any, steps: int, color: str) -> None:
+    from lrkit._compose import Warmup
+
+    bps = set(schedule.breakpoints(steps + 1))
+    d = schedule.duration
+    if d is not None and 0 < d <= steps:
+        bps.add(d)  # where the curve settles
+    if len(bps) <= 60:
+        for b in bps:
+            ax.axvline(b, color=color, linestyle=":", linewidth=0.9, alpha=0.6)
+    if isinstance(schedule, Warmup):
+        ax.axvspan(0, schedule.steps, color=color, alpha=0.08)
+        ax.annotate(
+            "warmup", xy=(schedule.steps / 2, 0.98), xycoords=("data", "axes fraction"),
+            ha="center", va="top", fontsize=8, color=color,
+        )
+
+
+def _short(s: str, n: int = 70) -> str:
+    return s if len(s) <= n else s[: n - 3] + "..."
+
+
+def figure(
+    schedules: list[tuple[str, Any]], steps: int | None = None, *, log: bool = False, title: str | None = None
+) -> Any:
+    """A new figure with several labelled schedules overlaid; returns the figure."""
+    plt = require_matplotlib()
+    if steps is None:
+        steps = max(default_steps(s) for _, s in schedules)
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    for label, s in schedules:
+        plot(s, steps, ax, label=_short(label), log=log)
+    ax.legend(loc="best", fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

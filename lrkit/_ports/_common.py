@@ -1,0 +1,78 @@
+"""Argument handling shared by the Keras and optax ports.
+
+The natives take loosely typed numbers (Python floats, numpy scalars, 0-d tensors) and integral
+floats for step counts (``decay_steps=1000.0``). These helpers turn them into the plain Python
+numbers the lrkit constructors take, or raise an error naming the native argument.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from lrkit._errors import ScheduleError
+
+
+def number(owner: str, name: str, v: Any) -> float:
+    """A finite real number given as a Python/numpy number or a 0-d array/tensor."""
+    if isinstance(v, bool) or v is None:
+        raise TypeError(
+            f"{owner}: `{name}` must be a real number. Received: {name}={v!r} of type {type(v).__name__}"
+        )
+    if isinstance(v, numbers.Real):
+        out = float(v)
+    elif tuple(getattr(v, "shape", (None,))) == () and hasattr(v, "__float__"):
+        try:
+            out = float(v)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{owner}: `{name}` must be a real number. Received: {name}={v!r} "
+                f"of type {type(v).__name__}"
+            ) from None
+    else:
+        raise TypeError(
+            f"{owner}: `{name}` must be a real number. Received: {name}={v!r} of type {type(v).__name__}"
+        )
+    if not math.isfinite(out):
+        raise ScheduleError(f"{owner}: `{name}` must be finite. Received: {name}={v!r}")
+    return out
+
+
+def value(owner: str, name: str, v: Any) -> float:
+    """A learning rate: finite and non-negative."""
+    out = number(owner, name, v)
+    if out < 0:
+        raise ScheduleError(
+            f"{owner}: `{name}` must be a finite non-negative number. Received: {name}={v!r}"
+        )
+    return out
+
+
+def flag(owner: str, name: str, v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    if type(v).__name__ == "bool_":  # numpy bool
+        return bool(v)
+    raise TypeError(
+        f"{owner}: `{name}` must be True or False. Received: {name}={v!r} of type {type(v).__name__}"
+    )
+
+
+def integral(x: float) -> int | None:
+    """``int(x)`` if ``x`` is a whole number, else ``None``."""
+    return int(x) if float(x).is_integer() else None
+
+
+def whole(owner: str, name: str, v: Any, *, minimum: int = 1, why: str = "") -> int:
+    """A step count: an int or an integral float, at least ``minimum``."""
+    x = number(owner, name, v)
+    n = integral(x)
+    if n is None:
+        raise ScheduleError(
+            f"{owner}: `{name}` must be a whole number of steps{why}. Received: {name}={v!r}"
+        )
+    if n < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ScheduleError(f"{owner}: `{name}` must be {kind}. Received: {name}={v!r}")
+    return n

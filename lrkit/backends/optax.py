@@ -1,0 +1,93 @@
+"""optax adapter: an lrkit schedule as an optax schedule (``count -> value``).
+
+>>> import lrkit as lk, optax
+>>> from lrkit.backends import optax as lko
+>>> opt = optax.adamw(learning_rate=lko.schedule(lk.warmup(lk.cosine(3e-4, 3e-5, 10_000), 500)))
+
+The function is pure and branch-free on the step, so it works under ``jax.jit`` and ``jax.vmap``,
+never retraces as the count changes, and fits anywhere optax takes a learning rate *or any other
+hyperparameter* (``optax.inject_hyperparams(optax.adamw)(learning_rate=..., b1=..., weight_decay=...)``).
+Inside ``optax.MultiSteps`` the wrapped optimizer's count advances once per real update, so the
+schedule advances once per real update too.
+
+Precision is float32 (float64 with ``jax_enable_x64``); see ``lrkit.backends._jax_ops`` for the
+per-step tolerances beyond ``2**24`` and the ``int32`` count limit (``2**31 - 1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lrkit._base import Schedule
+from lrkit._errors import BackendUnavailableError
+
+try:
+    import jax
+    import jax.numpy as jnp
+    import optax as _optax  # noqa: F401  (imported so a missing optax fails here, not later)
+except ImportError as exc:  # pragma: no cover - exercised in the bare env
+    raise BackendUnavailableError(
+        "lrkit.backends.optax needs jax and optax, which are not installed. "
+        "Install them with: pip install 'lrkit[jax]'"
+    ) from exc
+
+from lrkit.backends._jax_ops import OPS
+
+__all__ = ["schedule"]
+
+_INT32_MAX = 2**31 - 1
+
+
+def _as_step(count: Any) -> Any:
+    """A jax array for ``count``; a Python int too large for int32 becomes a float (optax's rule)."""
+    if isinstance(count, bool):
+        raise TypeError(f"schedule: `count` must be a number, not a bool. Received: count={count!r}")
+    if isinstance(count, int) and not isinstance(count, jax.Array) and count > _INT32_MAX:
+        return jnp.asarray(float(count))
+    return jnp.asarray(count)
+
+
+def schedule(s: Schedule) -> Callable[[Any], jax.Array]:
+    """An optax schedule computing ``s`` at optax's update count.
+
+    ``fn(count)`` returns ``s(count)`` as a float32 jax array of ``count``'s shape (float64 with
+    ``jax_enable_x64``). ``count`` is the number of updates already applied (optax's ``count``), an
+    integer scalar or array, concrete or traced. The formula is lrkit's single core evaluated with
+    ``jax.numpy``: no Python branch on the step, so ``jax.jit`` compiles it once.
+
+    Args:
+      s: an lrkit ``Schedule``.
+
+    Returns:
+      A function ``count -> jax.Array``, usable as ``learning_rate=`` or any other scheduled
+      hyperparameter of an optax optimizer. Its ``lrkit_schedule`` attribute is ``s``.
+
+    Raises:
+      TypeError: ``s`` is not an lrkit schedule.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp, lrkit as lk
+      >>> from lrkit.backends import optax as lko
+      >>> fn = lko.schedule(lk.linear(1.0, 0.0, 10))
+      >>> float(jax.jit(fn)(5))
+      0.5
+      >>> jax.vmap(fn)(jnp.arange(0, 20, 5)).tolist()
+      [1.0, 0.5, 0.0, 0.0]
+    """
+    if not isinstance(s, Schedule):
+        raise TypeError(
+            f"schedule: `s` must be an lrkit schedule. Received: s={s!r} of type {type(s).__name__}"
+        )
+
+    def lrkit_optax_schedule(count: Any) -> jax.Array:
+        return OPS.evaluate(s, _as_step(count))  # type: ignore[no-any-return]
+
+    lrkit_optax_schedule.__doc__ = f"optax schedule for lrkit's {s!r}."
+    lrkit_optax_schedule.lrkit_schedule = s  # type: ignore[attr-defined]
+    return lrkit_optax_schedule
+
+
+# Reduce-on-plateau gradient transformation (separate module, re-exported here):
+from lrkit.backends._optax_plateau import PlateauState, reduce_on_plateau  # noqa: E402, F401
+from lrkit.backends._optax_range import lr_range_test  # noqa: E402, F401

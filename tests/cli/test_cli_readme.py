@@ -1,0 +1,86 @@
+"""The README's promises: its first two commands, its placeholders, its images, and every Python
+example runs (bare-env ones always; framework ones when that framework is requested) and prints what
+the README says it prints."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import cli_run
+import helpers
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+
+
+def blocks(lang: str) -> list[str]:
+    return re.findall(rf"^```{lang}\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.M | re.S)
+
+
+def needs(code: str) -> list[str]:
+    m = re.match(r"# needs: (.+)\n", code)
+    return [x.strip() for x in m.group(1).split(",")] if m else ["core"]
+
+
+def expected_output(code: str) -> list[str]:
+    """The ``# ...`` comment lines right after each ``print(...)`` line."""
+    out, lines = [], code.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("print("):
+            j = i + 1
+            while j < len(lines) and lines[j].startswith("# "):
+                out.append(lines[j][2:])
+                j += 1
+    return out
+
+
+def test_first_two_commands() -> None:
+    helpers.need("core")
+    first, second = blocks("bash")[:2]
+    assert first.strip() == 'pip install . && lrkit show "warmup(cosine(3e-4, 3e-5, 10000), 500)" --steps 10500 --every 1000'
+    assert second.strip() == "python -m pip install tox && python -m tox"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "python3 -m pip install --quiet \"tox>=4.11\" && python3 -m tox" in ci
+
+
+def test_placeholders_and_images() -> None:
+    helpers.need("core")
+    text = README.read_text(encoding="utf-8")
+    assert "<!-- PORTING -->" in text and "<!-- PLATEAU -->" in text
+    for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
+        data = (ROOT / image).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, image
+
+
+PY = blocks("python")
+
+
+@pytest.mark.parametrize("code", PY, ids=[f"block{i}-{'+'.join(needs(c))}" for i, c in enumerate(PY)])
+def test_python_examples_run(code: str) -> None:
+    for n in needs(code):
+        helpers.need(n)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, str(README), "exec"), {"__name__": "__readme__"})
+    assert out.getvalue().splitlines() == expected_output(code)
+
+
+def test_cli_examples_print_what_the_readme_says() -> None:
+    helpers.need("core")
+    text = blocks("bash")[2]
+    p = cli_run.run("show", "warmup(cosine(3e-4, 3e-5, 10000), 500)", "--steps", "10500", "--every", "1500")
+    printed = [ln.strip() for ln in p.stdout.splitlines()]
+    for line in text.splitlines():
+        if line.startswith(("#  ", "# 1")):
+            row = line[1:].strip()
+            if row != "...":
+                assert row in printed, row
+    p = cli_run.run("diff", "warmup(cosine(1.0, 0.0, 100), 10)",
+                    "from_transformers('cosine', lr=1.0, num_warmup_steps=10, num_training_steps=100)")
+    assert p.returncode == 0, p.stderr
+    assert "first difference at step 11: A=0.9997532802 B=0.9996954135" in p.stdout
+    assert "first difference at step 11: A=0.9997532802 B=0.9996954135" in text

@@ -1,0 +1,269 @@
+"""Hypothesis strategies drawing lrkit schedules: every leaf constructor and random composition trees.
+
+``leaves()`` / ``leaf(kind)`` draw ``(schedule, horizon)`` pairs, ``horizon`` being a step range that
+covers the interesting part of the curve (a few cycles, the whole decay and some steps past it).
+``trees()`` draws nested compositions (join, warmup, per_epoch, products, sums, scaling, powers)
+whose values stay finite at every step.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+import lrkit as lk
+
+values = st.one_of(st.just(0.0), st.floats(1e-4, 10.0), st.sampled_from([1e-3, 0.1, 1.0]))
+positive_values = st.one_of(st.floats(1e-4, 10.0), st.sampled_from([1e-3, 0.1, 1.0]))
+durations = st.one_of(st.integers(1, 500), st.sampled_from([1, 2, 3, 10, 100]))
+small_durations = st.integers(1, 60)
+
+Drawn = tuple[lk.Schedule, int]
+
+
+@st.composite
+def _constant(draw: Any) -> Drawn:
+    return lk.constant(draw(values)), 10
+
+
+@st.composite
+def _linear(draw: Any) -> Drawn:
+    n = draw(durations)
+    return lk.linear(draw(values), draw(values), n), 2 * n + 2
+
+
+@st.composite
+def _cosine(draw: Any) -> Drawn:
+    n = draw(durations)
+    return lk.cosine(draw(values), draw(values), n), 2 * n + 2
+
+
+@st.composite
+def _cosine_wave(draw: Any) -> Drawn:
+    n = draw(durations)
+    cycles = draw(st.one_of(st.sampled_from([0.5, 1.0, 2.5]), st.floats(0.1, 4.0)))
+    return lk.cosine_wave(draw(values), draw(values), n, cycles, draw(st.booleans())), 3 * n + 2
+
+
+@st.composite
+def _exponential(draw: Any, bounded: bool = False) -> Drawn:
+    rate = draw(st.one_of(st.floats(0.01, 0.999), st.floats(1.001, 3.0), st.just(1.0)))
+    end = draw(values) if bounded and rate > 1 else draw(st.one_of(st.none(), values))
+    every = draw(durations)
+    return lk.exponential(draw(values), rate, every, draw(st.booleans()), end), 5 * every + 2
+
+
+@st.composite
+def _polynomial(draw: Any) -> Drawn:
+    n = draw(durations)
+    p = draw(st.one_of(st.floats(0.1, 4.0), st.sampled_from([0.5, 1.0, 2.0])))
+    return lk.polynomial(draw(values), draw(values), n, p, draw(st.booleans())), 3 * n + 2
+
+
+@st.composite
+def _step(draw: Any, bounded: bool = False) -> Drawn:
+    every = draw(durations)
+    gamma = draw(st.floats(0.01, 1.0 if bounded else 2.0))
+    return lk.step(draw(values), gamma, every), 5 * every + 2
+
+
+@st.composite
+def _multistep(draw: Any) -> Drawn:
+    ms = sorted(draw(st.lists(st.integers(1, 1000), max_size=6)))
+    return lk.multistep(draw(values), ms, draw(st.floats(0.01, 2.0))), (ms[-1] if ms else 0) + 10
+
+
+@st.composite
+def _piecewise_constant(draw: Any) -> Drawn:
+    bs = sorted(draw(st.sets(st.integers(1, 1000), max_size=6)))
+    vs = draw(st.lists(values, min_size=len(bs) + 1, max_size=len(bs) + 1))
+    return lk.piecewise_constant(bs, vs), (bs[-1] if bs else 0) + 10
+
+
+@st.composite
+def _piecewise_linear(draw: Any) -> Drawn:
+    xs = sorted(draw(st.sets(st.integers(0, 1000), min_size=1, max_size=6)))
+    vs = draw(st.lists(values, min_size=len(xs), max_size=len(xs)))
+    return lk.piecewise_linear(xs, vs), xs[-1] + 10
+
+
+@st.composite
+def _inverse_sqrt(draw: Any) -> Drawn:
+    n = draw(durations)
+    return lk.inverse_sqrt(draw(values), n), 4 * n
+
+
+@st.composite
+def _inverse_time(draw: Any) -> Drawn:
+    every = draw(durations)
+    return lk.inverse_time(draw(values), draw(st.floats(0.01, 10.0)), every, draw(st.booleans())), 5 * every
+
+
+@st.composite
+def _cyclic(draw: Any) -> Drawn:
+    up = draw(st.integers(1, 200))
+    down = draw(st.one_of(st.none(), st.integers(1, 200)))
+    mode = draw(st.sampled_from(["triangular", "triangular2", "exp_range"]))
+    gamma = draw(st.floats(0.9, 1.0))
+    s = lk.cyclic(draw(values), draw(values), up, down, mode, gamma)
+    return s, 3 * (up + (down if down is not None else up)) + 2
+
+
+@st.composite
+def _one_cycle(draw: Any) -> Drawn:
+    n = draw(st.integers(2, 2000))
+    pct = draw(st.one_of(st.floats(0.05, 0.95), st.sampled_from([0.25, 0.3, 0.5])))
+    div = draw(st.floats(1.0, 100.0))
+    final = draw(st.one_of(st.floats(1.0, 1e5), st.just(1e4)))
+    anneal = draw(st.sampled_from(["cosine", "linear"]))
+    three = draw(st.booleans())
+    try:
+        s = lk.one_cycle(draw(values), n, pct, div, final, anneal, three)
+    except ValueError:  # an empty phase (torch divides by zero there)
+        assume(False)
+    return s, n + 5
+
+
+@st.composite
+def _cosine_restarts(draw: Any, bounded: bool = False) -> Drawn:
+    period = draw(st.integers(1, 100))
+    # Multipliers as users write them (1.1, 1.25); very close to 1 would mean millions of cycles.
+    mult = draw(st.one_of(st.sampled_from([1.0, 1.5, 2.0, 3.0]), st.integers(105, 300).map(lambda k: k / 100)))
+    decay = draw(st.floats(0.1, 1.0 if bounded else 1.5))
+    horizon = min(int(period * sum(mult**i for i in range(4))) + 2, 5000)
+    return lk.cosine_restarts(draw(values), draw(values), period, mult, decay), horizon
+
+
+@st.composite
+def _warmup_stable_decay(draw: Any) -> Drawn:
+    w, s, d = draw(st.integers(0, 200)), draw(st.integers(0, 200)), draw(st.integers(1, 200))
+    shape = draw(st.sampled_from(["linear", "cosine", "sqrt"]))
+    return lk.warmup_stable_decay(draw(values), w, s, d, draw(values), shape), w + s + d + 10
+
+
+LEAVES = {
+    "constant": _constant,
+    "linear": _linear,
+    "cosine": _cosine,
+    "cosine_wave": _cosine_wave,
+    "exponential": _exponential,
+    "polynomial": _polynomial,
+    "step": _step,
+    "multistep": _multistep,
+    "piecewise_constant": _piecewise_constant,
+    "piecewise_linear": _piecewise_linear,
+    "inverse_sqrt": _inverse_sqrt,
+    "inverse_time": _inverse_time,
+    "cyclic": _cyclic,
+    "one_cycle": _one_cycle,
+    "cosine_restarts": _cosine_restarts,
+    "warmup_stable_decay": _warmup_stable_decay,
+}
+
+
+@functools.lru_cache(maxsize=None)
+def leaf(kind: str) -> st.SearchStrategy[Drawn]:
+    """``(schedule, horizon)`` for the leaf constructor ``kind``."""
+    return LEAVES[kind]()
+
+
+@functools.lru_cache(maxsize=None)
+def leaves(bounded: bool = True) -> st.SearchStrategy[Drawn]:
+    """Any leaf; with ``bounded`` nothing grows without limit (values stay finite at any step):
+    exponential growth has an ``end``, ``step`` and restarts do not grow."""
+    growing = {"exponential": _exponential, "step": _step, "cosine_restarts": _cosine_restarts}
+    parts = [f() for k, f in LEAVES.items() if k not in growing]
+    return st.one_of(*parts, *(f(bounded) for f in growing.values()))
+
+
+def _extend(children: st.SearchStrategy[Drawn]) -> st.SearchStrategy[Drawn]:
+    @st.composite
+    def join(draw: Any) -> Drawn:
+        kids = draw(st.lists(children, min_size=1, max_size=3))
+        gaps = draw(st.lists(st.integers(1, 300), min_size=len(kids) - 1, max_size=len(kids) - 1))
+        bs, b = [], 0
+        for g in gaps:
+            b += g
+            bs.append(b)
+        return lk.join([k for k, _ in kids], bs), b + max(h for _, h in kids)
+
+    @st.composite
+    def warmup(draw: Any) -> Drawn:
+        child, h = draw(children)
+        n = draw(st.integers(1, 300))
+        shape = draw(st.sampled_from(["linear", "cosine", "exponential"]))
+        start = draw(positive_values if shape == "exponential" else values)
+        overlay = draw(st.booleans())
+        if shape == "exponential":
+            assume(child(0) > 0)
+        return lk.warmup(child, n, start, shape, overlay), n + h
+
+    @st.composite
+    def per_epoch(draw: Any) -> Drawn:
+        child, h = draw(children)
+        k = draw(st.integers(1, 20))
+        return lk.per_epoch(child, k), min(k * h, 20_000)
+
+    @st.composite
+    def product(draw: Any) -> Drawn:
+        (a, ha), (b, hb) = draw(children), draw(children)
+        return a * b, max(ha, hb)
+
+    @st.composite
+    def total(draw: Any) -> Drawn:
+        (a, ha), (b, hb) = draw(children), draw(children)
+        return a + b, max(ha, hb)
+
+    @st.composite
+    def scaled(draw: Any) -> Drawn:
+        a, h = draw(children)
+        k = draw(values)
+        return (k * a if draw(st.booleans()) else a * k), h
+
+    @st.composite
+    def powered(draw: Any) -> Drawn:
+        a, h = draw(children)
+        return a ** draw(st.floats(0.25, 3.0)), h
+
+    @st.composite
+    def shifted(draw: Any) -> Drawn:
+        from lrkit._compose import shift
+
+        a, h = draw(children)
+        return shift(a, draw(st.integers(1, 100))), h
+
+    return st.one_of(join(), warmup(), per_epoch(), product(), total(), scaled(), powered(), shifted())
+
+
+#: Composition node types ``trees()`` draws (``product``/``sum``/``scale``/``power`` via operators).
+COMPOSITIONS = ("join", "warmup", "per_epoch", "product", "sum", "scale", "power", "shift")
+
+
+@functools.lru_cache(maxsize=None)
+def trees(max_leaves: int = 6) -> st.SearchStrategy[Drawn]:
+    """Random composition trees over bounded leaves."""
+    return st.recursive(leaves(bounded=True), _extend, max_leaves=max_leaves)
+
+
+#: Far steps probed everywhere: past float32's exact integers and near int32's limit.
+FAR_STEPS = (10_000, 2**24 + 1, 10**9, 2**31 - 1)
+
+
+@st.composite
+def probe_steps_for(draw: Any, schedule: lk.Schedule, horizon: int, limit: int = 400) -> list[int]:
+    """``helpers.probe_steps`` (every breakpoint b-1, b, b+1, the end) plus far and random steps.
+
+    When a periodic schedule has more probes than ``limit``, the first breakpoints are all kept and
+    a random sample of the rest is drawn.
+    """
+    from helpers import probe_steps
+
+    steps = probe_steps(schedule, horizon, extra=FAR_STEPS)
+    if len(steps) > limit:
+        head, rest = steps[: limit // 2], steps[limit // 2 :]
+        steps = head + sorted(draw(st.lists(st.sampled_from(rest), min_size=1, max_size=limit // 2, unique=True)))
+    steps += draw(st.lists(st.integers(0, 10**7), max_size=5))
+    return sorted(set(steps))
