@@ -25,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout too
 
-import lrkit as lk  # noqa: E402
+import lrkit as lk
 
 STEPS = 10_000
 L = torch.optim.lr_scheduler
@@ -102,7 +102,7 @@ def main() -> None:
         t_native = t_lrkit = t_port = float("inf")
         for _ in range(rounds):  # interleaved
             t_native = min(t_native, best(native, 1))
-            t_lrkit = min(t_lrkit, best(lambda: evaluate(port()), 1))
+            t_lrkit = min(t_lrkit, best(lambda evaluate=evaluate, port=port: evaluate(port()), 1))
             t_port = min(t_port, best(port, 1))
         print(f"{name:46s} {1e3 * t_native:10.2f} {1e3 * t_lrkit:9.2f} {t_lrkit / t_native:6.3f} {1e3 * t_port:8.2f}")
 

@@ -14,7 +14,7 @@ nothing heavier.
 from lrkit._base import Schedule, from_config
 from lrkit._compose import join, per_epoch, warmup
 from lrkit._errors import BackendUnavailableError, ScheduleError
-from lrkit._plateau import ReduceOnPlateau
+from lrkit._plateau import PlateauMetricWarning, ReduceOnPlateau
 from lrkit._ports import from_keras, from_optax, from_torch, from_transformers
 from lrkit._range_test import RangeTestResult, lr_range_test, range_test_ramp
 from lrkit._schedules import (
@@ -40,6 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackendUnavailableError",
+    "PlateauMetricWarning",
     "RangeTestResult",
     "ReduceOnPlateau",
     "Schedule",

@@ -22,6 +22,12 @@ import numpy as np
 from lrkit import _errors
 from lrkit._ops import NUMPY_OPS, SCALAR_OPS, Ops
 
+#: Elements per pass of the numpy path (float64 temporaries of 256 KiB stay in cache).
+_CHUNK = 1 << 15
+
+#: Most breakpoints a periodic node lists (``Schedule.breakpoints``).
+MAX_BREAKS = 10_000
+
 #: Public constructor name -> node class. Filled by ``@register``; ``from_config`` builds only these.
 _REGISTRY: dict[str, type[Schedule]] = {}
 
@@ -65,6 +71,16 @@ class Schedule:
     Schedules compose: ``join``, ``warmup``, ``per_epoch``, ``a * b`` (pointwise product),
     ``0.5 * a`` (scaling) and ``a + b`` (pointwise sum). Every schedule round-trips through
     ``to_config()``/``lrkit.from_config()`` and prints as the expression that builds it.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.warmup(lk.cosine(1.0, 0.0, 90), 10) * 0.5
+      >>> s
+      0.5 * warmup(cosine(1.0, 0.0, 90), 10)
+      >>> s(5), s(10), s(100)
+      (0.25, 0.5, 0.0)
+      >>> s.duration, s.breakpoints(200)
+      (100, (10, 100))
     """
 
     kind: ClassVar[str] = ""
@@ -106,20 +122,25 @@ class Schedule:
                 f"{self.kind}: `step` must hold integers or real numbers. "
                 f"Received: step of dtype {t.dtype}"
             )
-        if t.dtype != np.float64:
-            t = t.astype(np.float64)
-        if t.size:
-            lo, hi = t.min(), t.max()  # NaN propagates into both
-            if not (lo >= 0.0 and hi < math.inf):
-                bad = float(t[~((t >= 0.0) & (t < math.inf))].ravel()[0])
-                raise ValueError(
-                    f"{self.kind}: `step` must be finite and non-negative everywhere. "
-                    f"Received: step containing {bad!r}"
-                )
+        flat = t.reshape(-1)
+        n = flat.size
+        out = np.empty(n, dtype=np.float64)
+        # Large arrays go through in cache-sized chunks: every formula is a chain of elementwise
+        # passes, and chunking keeps their temporaries in cache instead of faulting in fresh
+        # pages for each one. Elementwise results do not depend on the chunking.
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            out = np.asarray(self._eval(t, NUMPY_OPS), dtype=np.float64)
-        if out.shape != t.shape:
-            out = np.broadcast_to(out, t.shape).copy()
+            for lo in range(0, n, _CHUNK) if n else ():
+                chunk = flat[lo : lo + _CHUNK]
+                if chunk.dtype != np.float64:
+                    chunk = chunk.astype(np.float64)
+                if not (chunk.min() >= 0.0 and chunk.max() < math.inf):  # NaN fails both
+                    bad = float(chunk[~((chunk >= 0.0) & (chunk < math.inf))][0])
+                    raise ValueError(
+                        f"{self.kind}: `step` must be finite and non-negative everywhere. "
+                        f"Received: step containing {bad!r}"
+                    )
+                out[lo : lo + _CHUNK] = self._eval(chunk, NUMPY_OPS)
+        out = out.reshape(t.shape)
         # A numpy scalar step gives a numpy float64 scalar (itself a Python float).
         return out[()] if isinstance(step, np.generic) else out
 
@@ -127,7 +148,11 @@ class Schedule:
         return lambda t: self._eval(t, ops)
 
     def evaluate(self, step: Any, ops: Ops) -> Any:
-        """Evaluate with an explicit operation table (used by the backends)."""
+        """Evaluate at ``step`` with an explicit operation table (used by the backends).
+
+        No checks or conversions: ``step`` must already be a value of ``ops``'s library (a traced
+        JAX counter, a Keras variable, ...).
+        """
         return self._eval(step, ops)
 
     # -- algebra ----------------------------------------------------------------------------
@@ -180,11 +205,24 @@ class Schedule:
         return None
 
     def breakpoints(self, until: int) -> tuple[int, ...]:
-        """Steps ``< until`` at which the definition changes piece (warmup end, milestones, ...)."""
-        return tuple(sorted({b for b in self._breaks(until) if 0 < b < until}))
+        """Steps ``< until`` at which the definition changes piece.
+
+        Warmup ends, milestones, joins, restarts, the end of a decay: the steps a test should probe
+        at ``b - 1``, ``b`` and ``b + 1``. A periodic schedule lists at most its first
+        ``MAX_BREAKS`` (10,000) per node.
+
+        Args:
+          until: an integer; only breakpoints ``0 < b < until`` are returned.
+
+        Returns:
+          A sorted tuple of distinct integers.
+        """
+        return tuple(sorted({b for b in self._breaks(int(until)) if 0 < b < until}))
 
     def _breaks(self, until: int) -> list[int]:
-        return []
+        # A leaf that settles changes piece where it settles (the end of a decay).
+        d = self.duration
+        return [d] if d else []
 
     # -- configs ----------------------------------------------------------------------------
 
@@ -245,6 +283,19 @@ def from_config(config: Any) -> Schedule:
 
     Only lrkit's own schedule types are ever built: nothing is imported, no code is run. Unknown
     types, unknown or missing keys and values of the wrong kind raise ``ValueError``/``TypeError``.
+
+    Args:
+      config: a dict made by ``Schedule.to_config()`` (or read back from its JSON).
+
+    Returns:
+      A ``Schedule`` equal to the one that made ``config``.
+
+    Examples:
+      >>> import json
+      >>> import lrkit as lk
+      >>> s = lk.warmup(lk.cosine(1.0, 0.1, 90), 10)
+      >>> lk.from_config(json.loads(json.dumps(s.to_config()))) == s
+      True
     """
     return _from_config(config, "config")
 

@@ -144,6 +144,7 @@ def chart(schedule: Any, steps: int, width: int = 64, height: int = 10) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """``lrkit show``: rows ``step lr`` for steps 0, K, 2K, ... and N, then a unicode chart."""
     s = load_spec(args.spec)
     steps = _steps_for([s], args.steps)
     every = args.every if args.every is not None else max(1, steps // 20)
@@ -179,10 +180,11 @@ def _save_or_show(fig: Any, out: str | None) -> None:
         raise Failure(f"argument -o/--output: cannot write {out!r}: {_one_line(e)}") from None
     finally:
         plt.close(fig)
-    print(f"wrote {out}", file=sys.stderr)
+    print(f"wrote {out}")
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """``lrkit plot``: one matplotlib figure with every SPEC overlaid."""
     from lrkit._plot import figure, require_matplotlib
 
     schedules = [(text, load_spec(text, f"SPEC #{i + 1}" if len(args.spec) > 1 else "SPEC"))
@@ -221,6 +223,7 @@ def first_difference(a: Any, b: Any, steps: int, rtol: float = 1e-9, atol: float
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    """``lrkit diff``: the first step where two schedules differ and their largest gap."""
     a, b = load_spec(args.spec_a, "SPEC_A"), load_spec(args.spec_b, "SPEC_B")
     steps = _steps_for([a, b], args.steps)
     r = first_difference(a, b, steps, rtol=args.rtol)
@@ -250,9 +253,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _probe(schedule: Any, steps: int, n: int = 400) -> np.ndarray:
     """About ``n`` evenly spread steps plus every breakpoint b-1, b, b+1, within ``[0, steps]``."""
     xs = set(np.linspace(0, steps, min(n, steps + 1)).round().astype(int).tolist())
-    for bp in schedule.breakpoints(steps + 1)[:1000]:
+    from lrkit._plot import breakpoints
+
+    for bp in breakpoints(schedule, steps, limit=1000):
         xs.update((bp - 1, bp, bp + 1))
     return np.asarray(sorted(x for x in xs if 0 <= x <= steps), dtype=np.int64)
+
+
+#: ``compare`` steps a real torch optimizer through at most this many updates.
+TORCH_STEPS = 100_000
 
 
 def _run_torch(schedule: Any, steps: int) -> tuple[np.ndarray, np.ndarray, str]:
@@ -263,6 +272,7 @@ def _run_torch(schedule: Any, steps: int) -> tuple[np.ndarray, np.ndarray, str]:
     param = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([param], lr=1.0)
     sched = LRScheduler(opt, schedule)
+    steps = min(steps, TORCH_STEPS)
     out = np.empty(steps + 1)
     for k in range(steps + 1):
         out[k] = opt.param_groups[0]["lr"]
@@ -347,6 +357,7 @@ def compare(schedule: Any, steps: int) -> list[dict[str, Any]]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """``lrkit compare``: every installed adapter against the float64 reference."""
     s = load_spec(args.spec)
     steps = _steps_for([s], args.steps)
     print(f"schedule: {s!r}")
@@ -380,6 +391,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    """``lrkit convert``: the JSON config and native torch / Keras / optax code."""
     from lrkit._convert import render
 
     print(render(load_spec(args.spec)), end="")

@@ -76,9 +76,9 @@ def parse(text: str) -> Any:
 
     Examples:
       >>> from lrkit._expr import parse
-      >>> parse("warmup(cosine(1.0, 0.0, 90), 10)")(55)
+      >>> round(parse("warmup(cosine(1.0, 0.0, 90), 10)")(55), 6)
       0.5
-      >>> parse("__import__('os')")
+      >>> parse("__import__('os')")  # doctest: +ELLIPSIS
       Traceback (most recent call last):
       ...
       lrkit._expr.SpecError: SPEC: `__import__` is not an lrkit constructor (at column 1). ...

@@ -43,6 +43,13 @@ class Ops:
     def to_float(self, t: Any) -> Any:
         raise NotImplementedError
 
+    def eps(self, x: Any) -> float:
+        """Machine epsilon of the float type ``x`` is computed in (float64 unless overridden).
+
+        Lets a formula size a rounding tolerance for float32 backends (JAX, Keras).
+        """
+        return 2.0**-52
+
     def full(self, t: Any, value: float) -> Any:
         return self.to_float(t) * 0.0 + value
 
@@ -210,32 +217,43 @@ class NumpyOps(Ops):
     def piecewise(
         self, t: Any, edges: Sequence[int], fns: Sequence[Callable[[Any], Any]]
     ) -> np.ndarray:
+        """Each child runs only on the steps in its own piece (a view of them when sorted)."""
         t = np.asarray(t, dtype=np.float64)
         if t.ndim == 0:
             return np.asarray(SCALAR_OPS.piecewise(float(t), edges, fns), dtype=np.float64)
-        flat = t.ravel()
+        flat = t.reshape(-1)
         n = flat.size
-        if n > 1 and flat[0] <= flat[-1] and bool(np.all(flat[1:] >= flat[:-1])):
-            # Sorted steps (np.arange, the common case): each piece is a contiguous slice, a view.
-            cuts = np.searchsorted(flat, np.asarray(edges, dtype=np.float64), side="left")
-            if cuts[0] == n:  # everything before the first edge
-                return np.asarray(fns[0](t), dtype=np.float64)
+        if n == 0:
+            return np.empty(t.shape, dtype=np.float64)
+        e = np.asarray(edges, dtype=np.float64)
+
+        def run(i: int, seg: np.ndarray) -> np.ndarray:
+            return np.asarray(fns[i](seg - edges[i - 1] if i else seg), dtype=np.float64)
+
+        if n == 1 or bool(np.all(flat[1:] >= flat[:-1])):
+            # Sorted steps (np.arange, the common case): each piece is a contiguous slice.
+            first, last = (int(i) for i in np.searchsorted(e, (flat[0], flat[-1]), side="right"))
+            if first == last:  # all in one piece: no copy
+                out = run(first, flat)
+                return (out if out.shape == (n,) else np.broadcast_to(out, (n,)).copy()).reshape(t.shape)
+            cuts = np.searchsorted(flat, e[first:last], side="left")
             out = np.empty(n, dtype=np.float64)
             lo = 0
-            for i, fn in enumerate(fns):
-                hi = int(cuts[i]) if i < len(edges) else n
+            for i in range(first, last + 1):
+                hi = int(cuts[i - first]) if i < last else n
                 if hi > lo:
-                    seg = flat[lo:hi]
-                    out[lo:hi] = fn(seg - edges[i - 1] if i else seg)
+                    out[lo:hi] = run(i, flat[lo:hi])
                 lo = hi
             return out.reshape(t.shape)
-        idx = np.searchsorted(np.asarray(edges, dtype=np.float64), flat, side="right")
+        # Unsorted: group the steps by piece (one stable sort), then run each non-empty piece once.
+        idx = np.searchsorted(e, flat, side="right")
+        order = np.argsort(idx, kind="stable")
+        grouped = idx[order]
+        pieces = np.flatnonzero(np.diff(grouped)) + 1
         out = np.empty(n, dtype=np.float64)
-        for i, fn in enumerate(fns):
-            mask = idx == i
-            if mask.any():
-                seg = flat[mask]
-                out[mask] = fn(seg - edges[i - 1] if i else seg)
+        for lo, hi in zip((0, *pieces.tolist()), (*pieces.tolist(), n)):
+            where = order[lo:hi]
+            out[where] = run(int(grouped[lo]), flat[where])
         return out.reshape(t.shape)
 
 

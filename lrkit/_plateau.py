@@ -234,7 +234,9 @@ class ReduceOnPlateau:
                 stacklevel=2,
             )
             return st
-        lr_f = E.value(_OWNER, "lr", _metric_float(lr, "lr"))
+        lr_f = _metric_float(lr, "lr")
+        if not (lr_f >= 0.0 and lr_f < math.inf):
+            raise E._fail(_OWNER, "lr", "a finite non-negative number", lr)
         new = self.transition(st, m, lr_f, SCALAR_OPS)
         return {
             "scale": float(new["scale"]),
@@ -348,6 +350,8 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def _metric_float(metric: Any, name: str = "metric") -> float:
+    if type(metric) is float:
+        return metric
     if metric is None or isinstance(metric, (bool, str, bytes)):
         raise TypeError(
             f"{_OWNER}: `{name}` must be a real number (or a 0-d tensor). "

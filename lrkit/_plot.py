@@ -48,12 +48,21 @@ def default_steps(schedule: Any) -> int:
     return int(d + max(1, d // 10))
 
 
+#: Breakpoints are looked up to this step at most (a periodic schedule has one per period).
+BREAKPOINT_HORIZON = 1_000_000
+
+
+def breakpoints(schedule: Any, steps: int, limit: int = 10_000) -> tuple[int, ...]:
+    """The first ``limit`` breakpoints in ``[0, steps]``, looked up no further than ``BREAKPOINT_HORIZON``."""
+    return schedule.breakpoints(min(steps, BREAKPOINT_HORIZON) + 1)[:limit]
+
+
 def sample_steps(schedule: Any, steps: int, max_points: int = MAX_POINTS) -> np.ndarray:
     """Integer steps in ``[0, steps]``: all of them, or ``max_points`` plus every breakpoint ``b-1, b``."""
     if steps + 1 <= max_points:
         return np.arange(steps + 1, dtype=np.int64)
     base = np.unique(np.linspace(0, steps, max_points).round().astype(np.int64))
-    extra = [x for b in schedule.breakpoints(steps + 1)[:10_000] for x in (b - 1, b)]
+    extra = [x for b in breakpoints(schedule, steps) for x in (b - 1, b)]
     return np.unique(np.concatenate([base, np.asarray(extra, dtype=np.int64)]).clip(0, steps))
 
 
@@ -112,7 +121,7 @@ def plot(
 def _mark(ax: Any, schedule: Any, steps: int, color: str) -> None:
     from lrkit._compose import Warmup
 
-    bps = set(schedule.breakpoints(steps + 1))
+    bps = set(breakpoints(schedule, steps, limit=61))
     d = schedule.duration
     if d is not None and 0 < d <= steps:
         bps.add(d)  # where the curve settles

@@ -7,11 +7,12 @@ relative precision near the end of a long decay where ``(1 + cos x) / 2`` loses 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from lrkit import _errors as E
-from lrkit._base import Schedule, register
+from lrkit._base import MAX_BREAKS, Schedule, register
 from lrkit._ops import Ops
 
 _frozen = dataclass(frozen=True, repr=False)
@@ -21,10 +22,26 @@ def _set(obj: Any, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
 
 
-def _cos_anneal(ops: Ops, start: Any, end: Any, remaining: Any) -> Any:
-    """``end + (start - end) * (1 + cos(pi * (1 - remaining))) / 2`` in the half-angle form."""
-    s = ops.sin(remaining * (ops.pi / 2.0))
-    return end + (start - end) * (s * s)
+def _cos_anneal(ops: Ops, start: Any, end: Any, remaining: Any, per: float | None = None) -> Any:
+    """``end + (start - end) * (1 + cos(pi * (1 - x))) / 2`` in the half-angle form, ``x = remaining``.
+
+    With ``per``, ``remaining`` counts steps and ``x = remaining / n`` with ``per = pi / (2 n)``
+    folded into one multiplication. Multiplying by 1 and adding 0 are skipped (whole-array passes
+    under numpy).
+    """
+    s = ops.sin(remaining * (ops.pi / 2.0 if per is None else per))
+    out = s * s
+    k = start - end
+    if not (isinstance(k, float) and k == 1.0):
+        out = k * out
+    if not (isinstance(end, float) and end == 0.0):
+        out = end + out
+    return out
+
+
+def _every(k: int, until: int) -> list[int]:
+    """Multiples of ``k`` below ``until`` (at most ``MAX_BREAKS`` of them)."""
+    return list(range(k, min(until, k * (MAX_BREAKS + 1)), k))
 
 
 def _remaining(ops: Ops, t: Any, steps: int | float) -> Any:
@@ -64,7 +81,9 @@ class Linear(Schedule):
         _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        r = _remaining(ops, t, self.steps)
+        if self.start == self.end:
+            return ops.full(t, self.start)
+        r = _remaining(ops, t, self.steps)  # exact 1 at t = 0 and 0 from t = steps on
         return self.start * r + self.end * (1.0 - r)
 
     @property
@@ -86,7 +105,9 @@ class Cosine(Schedule):
         _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        return _cos_anneal(ops, self.start, self.end, _remaining(ops, t, self.steps))
+        n = float(self.steps)
+        left = n - ops.minimum(ops.to_float(t), n)  # steps remaining, exact
+        return _cos_anneal(ops, self.start, self.end, left, ops.pi / (2.0 * n))
 
     @property
     def duration(self) -> int | None:
@@ -124,6 +145,14 @@ class CosineWave(Schedule):
         c = ops.cos(frac * ops.pi)
         return self.end + (self.start - self.end) * (c * c)
 
+    def _breaks(self, until: int) -> list[int]:
+        if not self.restart:
+            return []
+        # Restarts at the first whole steps on or after k * steps / cycles.
+        period = self.steps / self.cycles
+        n = min(MAX_BREAKS, int(until / period) + 1)
+        return [math.ceil(k * period) for k in range(1, n + 1)]
+
 
 @register
 @_frozen
@@ -153,6 +182,15 @@ class Exponential(Schedule):
         if self.end is None or self.rate == 1.0:
             return v
         return ops.maximum(v, self.end) if self.rate < 1.0 else ops.minimum(v, self.end)
+
+    def _breaks(self, until: int) -> list[int]:
+        out = _every(self.every, until) if self.staircase else []
+        if self.end is not None and self.rate != 1.0 and self.start > 0 and self.end > 0:
+            # where start * rate ** (t / every) reaches end
+            x = self.every * math.log(self.end / self.start) / math.log(self.rate)
+            if 0 < x < until:
+                out += [math.floor(x), math.ceil(x)]
+        return out
 
 
 @register
@@ -187,6 +225,9 @@ class Polynomial(Schedule):
     def duration(self) -> int | None:
         return None if self.cycle else self.steps
 
+    def _breaks(self, until: int) -> list[int]:
+        return _every(self.steps, until) if self.cycle else [self.steps]
+
 
 @register
 @_frozen
@@ -208,7 +249,7 @@ class Step(Schedule):
         return self.start * ops.power(self.gamma, ops.to_float(ops.floordiv(t, self.every)))
 
     def _breaks(self, until: int) -> list[int]:
-        return list(range(self.every, until, self.every))
+        return _every(self.every, until)
 
 
 @register
@@ -351,6 +392,9 @@ class InverseTime(Schedule):
             p = ops.to_float(t) / float(self.every)
         return self.start / (1.0 + self.rate * p)
 
+    def _breaks(self, until: int) -> list[int]:
+        return _every(self.every, until) if self.staircase else []
+
 
 @register
 @_frozen
@@ -392,7 +436,7 @@ class Cyclic(Schedule):
 
     def _breaks(self, until: int) -> list[int]:
         up, total = self.up, self.up + (self.down if self.down is not None else self.up)
-        return [b for c in range(0, until, total) for b in (c, c + up)]
+        return [b for c in range(0, min(until, total * MAX_BREAKS), total) for b in (c, c + up)]
 
 
 @register
@@ -461,9 +505,7 @@ class OneCycle(Schedule):
         return self.steps
 
     def _breaks(self, until: int) -> list[int]:
-        import math
-
-        return [math.floor(b) + 1 for _, b, _, _ in self._phases()[:-1]]
+        return [*(math.floor(b) + 1 for _, b, _, _ in self._phases()[:-1]), self.steps - 1, self.steps]
 
 
 @register
@@ -500,9 +542,15 @@ class CosineRestarts(Schedule):
             # (1e-9 relative, at most 1e-7 steps) of an integer snap to it; the log guess can land
             # one cycle off, so it is corrected against those starts.
             def begin(k: Any) -> Any:
-                b = p * (ops.power(m, k) - 1.0) / (m - 1.0)
+                # m ** k as exp(k log m), log m rounded once: in float32 that is ~k times more
+                # accurate than raising m (itself rounded) to the power k.
+                b = p * (ops.exp(k * math.log(m)) - 1.0) / (m - 1.0)
                 r = ops.floor(b + 0.5)
-                return ops.where(ops.maximum(b - r, r - b) <= ops.minimum(1e-9 * r, 1e-7), r, b)
+                tol = ops.minimum(1e-9 * r, 1e-7)
+                eps = ops.eps(b)
+                if eps > 2.0**-52:  # float32 (JAX): m ** k rounds by ~(k + 1) eps, times 1 / (m - 1)
+                    tol = ops.maximum(tol, (4.0 * eps) * (k + 1.0) * (r + p / (m - 1.0)))
+                return ops.where(ops.maximum(b - r, r - b) <= tol, r, b)
 
             i = ops.floor(ops.log(1.0 + tf * (m - 1.0) / p) / ops.log(m))
             i = ops.where(tf < begin(i), i - 1.0, i)

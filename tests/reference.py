@@ -11,11 +11,11 @@ compares lrkit with it compares two separate implementations.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
-__all__ = ["evaluate_config", "KINDS"]
+__all__ = ["KINDS", "evaluate_config"]
 
 Config = dict[str, Any]
 
@@ -48,14 +48,21 @@ def _constant(c: Config, t: float) -> float:
     return float(c["value"])
 
 
+def _between(v: float, a: float, b: float) -> float:
+    """``v`` kept in ``[min(a, b), max(a, b)]``: an identity for an exact interpolation between ``a``
+    and ``b``, applied so float rounding cannot take a value below 0 (where a power < 1 would
+    magnify it)."""
+    return min(max(v, min(a, b)), max(a, b))
+
+
 def _linear(c: Config, t: float) -> float:
     start, end, steps = c["start"], c["end"], c["steps"]
-    return start + (end - start) * min(t, steps) / steps
+    return _between(start + (end - start) * min(t, steps) / steps, start, end)
 
 
 def _cosine(c: Config, t: float) -> float:
     start, end, steps = c["start"], c["end"], c["steps"]
-    return end + (start - end) * _half_cos(min(t, steps) / steps)
+    return _between(end + (start - end) * _half_cos(min(t, steps) / steps), start, end)
 
 
 def _cosine_wave(c: Config, t: float) -> float:
@@ -123,7 +130,7 @@ def _piecewise_linear(c: Config, t: float) -> float:
         return float(ys[-1])
     for x0, x1, y0, y1 in zip(xs, xs[1:], ys, ys[1:]):
         if x0 <= t <= x1:
-            return y0 + (y1 - y0) * (t - x0) / (x1 - x0)
+            return _between(y0 + (y1 - y0) * (t - x0) / (x1 - x0), y0, y1)
     raise AssertionError("unreachable")
 
 

@@ -140,19 +140,14 @@ def _kind(obj: Any, where: str) -> str:
     name, module = cls.__name__, cls.__module__
     if name in _KNOWN.get(module, ()):
         if name in _ARBITRARY:
-            raise E.ScheduleError(
-                f"{_OWNER}: `{where}` is a torch {name}, which runs arbitrary Python code "
-                f"(its lr_lambda), so lrkit cannot port it. Write the curve with lrkit "
-                f"constructors instead (e.g. lk.warmup(lk.cosine(...), ...)); for a transformers "
-                f"schedule use lk.from_transformers(name, lr=...). Received: {where}={obj!r}"
-            )
+            raise _arbitrary(obj, where, name)
         if name in ("LRScheduler", "_LRScheduler"):
             raise _not_scheduler(obj, where)
         return name
     for base in cls.__mro__[1:]:
         if base.__name__ in _KNOWN.get(base.__module__, ()):
             if base.__name__ in _ARBITRARY:
-                return _kind_arbitrary(obj, where, base.__name__)
+                raise _arbitrary(obj, where, base.__name__)
             raise TypeError(
                 f"{_OWNER}: `{where}` is a {name}, a subclass of torch's {base.__name__}; its "
                 f"overrides are arbitrary code, so lrkit ports only torch's own classes. Write the "
@@ -161,11 +156,13 @@ def _kind(obj: Any, where: str) -> str:
     raise _not_scheduler(obj, where)
 
 
-def _kind_arbitrary(obj: Any, where: str, base: str) -> str:
-    raise E.ScheduleError(
-        f"{_OWNER}: `{where}` is a {type(obj).__name__} (a torch {base}), which runs arbitrary "
-        f"Python code, so lrkit cannot port it. Write the curve with lrkit constructors instead; "
-        f"for a transformers schedule use lk.from_transformers(name, lr=...). Received: {where}={obj!r}"
+def _arbitrary(obj: Any, where: str, base: str) -> E.ScheduleError:
+    what = base if type(obj).__name__ == base else f"{type(obj).__name__} (a torch {base})"
+    return E.ScheduleError(
+        f"{_OWNER}: `{where}` is a {what}, which runs arbitrary Python code (its lr_lambda), so "
+        f"lrkit cannot port it. Write the curve with lrkit constructors instead (e.g. "
+        f"lk.warmup(lk.cosine(...), ...)); for a transformers schedule use "
+        f"lk.from_transformers(name, lr=...). Received: {where}={obj!r}"
     )
 
 

@@ -87,6 +87,9 @@ class JaxOps(Ops):
         t = jnp.asarray(t)
         return t.astype(_float_dtype(t))
 
+    def eps(self, x: Any) -> float:
+        return float(jnp.finfo(_float_dtype(jnp.asarray(x))).eps)
+
     def full(self, t: Any, value: float) -> Any:
         t = jnp.asarray(t)
         return jnp.full(t.shape, value, dtype=_float_dtype(t))

@@ -301,9 +301,21 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
         if self._install():
             self.model.make_train_function(force=True)
         if keep:
-            if saved_bases and len(saved_bases) == len(self._bases):
-                self._bases = saved_bases
-            self._sync_attributes(self._states[0] if self._states else None)
+            opts = self._optimizers()
+            if self._states is None or len(self._states) != len(opts) or len(saved_bases) != len(opts):
+                raise ValueError(
+                    f"ReduceLROnPlateau.set_state: the state holds {len(self._states or [])} optimizer "
+                    f"state(s) but the model has {len(opts)} optimizer(s)."
+                )
+            self._bases = saved_bases
+            p = self._plateau_settings()
+            for opt, st, base in zip(opts, self._states, self._bases):
+                lr = opt._learning_rate
+                if isinstance(lr, PlateauLearningRateSchedule):
+                    lr.scale.assign(st["scale"])
+                elif base is not None:
+                    opt.learning_rate = p.apply(base, st)
+            self._sync_attributes(self._states[0])
         else:
             self._states = None  # built at the first epoch end, once the direction is known
         self._state_was_set = False

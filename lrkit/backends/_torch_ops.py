@@ -73,6 +73,13 @@ class TorchOps(Ops):
                     f"{schedule.kind}: `step` must be finite and non-negative everywhere. "
                     f"Received: step containing {step[bad].flatten()[0].item()!r}"
                 )
+        # Widen the step first: composition nodes shift it in its own dtype (``t + steps`` for
+        # shifted/overlaid children), which must not wrap around in int32 or round in float32.
+        if step.is_floating_point():
+            if step.dtype != _F64:
+                step = step.to(_F64)
+        elif step.dtype != torch.int64:
+            step = step.to(torch.int64)
         out = schedule._eval(step, self)
         if not _is_tensor(out):
             out = torch.as_tensor(out, dtype=_F64, device=step.device)

@@ -535,6 +535,20 @@ def test_tensor_evaluation_shapes_and_bad_steps() -> None:
         s(torch.tensor([True]))
 
 
+def test_narrow_step_dtypes_are_widened_before_shifting() -> None:
+    """int32 near its limit plus a shift must not wrap; float32 steps are exact in float64."""
+    from lrkit._compose import shift
+
+    s = shift(lk.warmup(lk.constant(0.5), 1, start=1.0), 1)  # 1.0 at t + 1 < 1, then 0.5
+    t32 = torch.tensor([0, 2**31 - 1], dtype=torch.int32)
+    assert s(t32).tolist() == [0.5, 0.5]
+    c = lk.cosine(1.0, 0.0, 2**25)
+    t = torch.tensor([2**24, 2**25 - 2], dtype=torch.float32)
+    # (1 + cos(pi k / T)) / 2 == sin^2(pi (T - k) / 2T), the form that keeps precision near T
+    expected = [math.sin(math.pi * (2**25 - k) / 2**26) ** 2 for k in (2**24, 2**25 - 2)]
+    np.testing.assert_allclose(c(t).numpy(), expected, rtol=1e-12, atol=1e-18)
+
+
 def test_tensor_evaluation_traces_under_torch_compile() -> None:
     s = lk.warmup(lk.join([lk.cosine(0.3, 0.01, 40), lk.multistep(0.01, [5, 9], 0.5)], [40]), 6)
     compiled = torch.compile(lambda t: s(t), backend="eager", fullgraph=True)

@@ -96,7 +96,12 @@ def run_native(fw: str, code: str, steps: list[int]) -> np.ndarray:
     if fw == "keras":
         import keras
 
-        return np.asarray([float(keras.ops.convert_to_numpy(ns["schedule"](t))) for t in steps])
+        native = ns["schedule"]
+        if keras.backend.backend() == "jax":  # as in a compiled train step (eager jax.lax.cond recompiles per call)
+            import jax
+
+            native = jax.jit(native.__call__)
+        return np.asarray([float(keras.ops.convert_to_numpy(native(t))) for t in steps])
     import jax
     import jax.numpy as jnp
 

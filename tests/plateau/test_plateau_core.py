@@ -74,6 +74,51 @@ def test_keras_rules_match_reference(kw, metrics, lr0):
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
 
 
+DYADIC = st.lists(st.integers(0, 12).map(lambda k: k / 4), min_size=1, max_size=30)
+
+
+def run_ops(p, metrics, value):
+    """The branch-free path traced backends use (``transition`` over an Ops table), with numpy."""
+    from lrkit._ops import NUMPY_OPS
+
+    state = {k: np.asarray(v) for k, v in p.initial_state().items()}
+    out = []
+    for m in metrics:
+        lr = p.apply(np.asarray(value), state, NUMPY_OPS)
+        state = p.transition(state, np.asarray(m), lr, NUMPY_OPS)
+        out.append(float(p.apply(np.asarray(value), state, NUMPY_OPS)))
+    return out
+
+
+@settings(max_examples=120)
+@given(kw=TORCH_SETTINGS, metrics=METRICS, lr0=LR0)
+def test_branch_free_transition_torch(kw, metrics, lr0):
+    np.testing.assert_allclose(run_ops(lk.ReduceOnPlateau(**kw), metrics, lr0),
+                               ref.torch_lrs(metrics, lr0, **kw), rtol=1e-12)
+
+
+@settings(max_examples=120)
+@given(kw=KERAS_SETTINGS, metrics=DYADIC, lr0=st.sampled_from([1.0, 0.5, 0.25]))
+def test_branch_free_transition_keras(kw, metrics, lr0):
+    kw = dict(kw, min_delta=kw["min_delta"] if kw["min_delta"] in (0.0, 0.5) else 0.25,
+              min_lr=kw["min_lr"] if kw["min_lr"] == 0.0 else 0.125)
+    p = lk.ReduceOnPlateau(mode=kw["mode"], factor=kw["factor"] if kw["factor"] == 0.5 else 0.25,
+                           patience=kw["patience"], threshold=kw["min_delta"], threshold_mode="abs",
+                           cooldown=kw["cooldown"], min_lr=kw["min_lr"], eps=0.0, convention="keras")
+    want = ref.keras_lrs(metrics, lr0, **dict(kw, factor=p.factor))
+    np.testing.assert_allclose(run_ops(p, metrics, lr0), want, rtol=1e-7)
+
+
+def test_branch_free_transition_ignores_nonfinite():
+    from lrkit._ops import NUMPY_OPS
+
+    p = lk.ReduceOnPlateau(patience=0)
+    s = {k: np.asarray(v) for k, v in p.update(p.initial_state(), 1.0, 0.1).items()}
+    for bad in (math.nan, math.inf, -math.inf):
+        s2 = p.transition(s, np.asarray(bad), np.asarray(0.1), NUMPY_OPS)
+        assert {k: float(v) for k, v in s2.items()} == {k: float(v) for k, v in s.items()}
+
+
 @pytest.mark.parametrize("patience", [0, 1, 3])
 def test_patience_boundary_torch_more_than_keras_at_least(patience):
     # b-1, b, b+1 bad epochs after a first (improving) metric.

@@ -61,10 +61,13 @@ def check(native: Any, n: int, mismatch: Any = None) -> lk.Schedule:
     want = native_curve(native, n)
     got = port(np.arange(n))
     bad = np.flatnonzero(~np.isclose(got, want, **tol(want)))
+    allowed: set[int] = set()
     if mismatch is not None:
-        bad = mismatch(port, got, want, bad)
+        kept = mismatch(port, got, want, bad)
+        allowed = set(bad.tolist()) - set(kept.tolist())
+        bad = kept
     assert bad.size == 0, f"{port!r} differs at steps {bad[:10].tolist()}: {got[bad[:5]]} vs {want[bad[:5]]}"
-    probes = [s for s in helpers.probe_steps(port, n) if s < n]
+    probes = [s for s in helpers.probe_steps(port, n) if s < n and s not in allowed]
     np.testing.assert_allclose([port(s) for s in probes], want[probes], **tol(want))
     return port
 
@@ -308,6 +311,12 @@ def test_bad_objects_raise_type_error() -> None:
         lk.from_keras(MySchedule())
 
 
+def test_plateau_callback_is_handed_to_lrkit_reduce_on_plateau() -> None:
+    p = lk.from_keras(keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=3, min_lr=1e-5))
+    assert isinstance(p, lk.ReduceOnPlateau)
+    assert (p.factor, p.patience, p.min_lr) == (0.5, 3, 1e-5)
+
+
 def test_every_keras_builtin_is_covered() -> None:
     from lrkit._ports.keras import _BUILDERS
 
@@ -350,7 +359,10 @@ def test_adapter_applies_the_native_curve_in_a_keras_optimizer(native: Any) -> N
     n = 30
     want = applied_lrs(native, n)
     got = applied_lrs(lkk.LearningRateSchedule(lk.from_keras(native)), n)
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    bad = np.flatnonzero(~np.isclose(got, want, rtol=1e-4, atol=1e-6))
+    if isinstance(native, S.CosineDecayRestarts):  # e.g. step 15 = 6 + 9 under the torch backend
+        bad = restart_mismatches(native)(None, got, want, bad)
+    assert bad.size == 0, f"applied lrs differ at updates {bad.tolist()}: {got[bad]} vs {want[bad]}"
     assert np.ptp(want) > 0
 
 

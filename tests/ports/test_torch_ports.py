@@ -83,9 +83,12 @@ def check(
     chainable: bool = True,
     extra: tuple[int, ...] = (),
     atol: np.ndarray | None = None,
+    clip_at_zero: bool = False,
 ) -> lk.Schedule:
     group = min(group, len(lrs) - 1)
     want = native_curve(make, lrs, n, group)
+    if clip_at_zero:  # lrkit values are non-negative: a negative torch lr is 0 in the port
+        want = np.maximum(want, 0.0)
     s = port(make, lrs, group)
     scale = max(float(np.max(np.abs(want))), max(lrs))
     tol = np.full(n, (n * 1e-15 if chainable else 1e-15) * scale) if atol is None else atol * scale
@@ -215,7 +218,8 @@ def test_cyclic_lr(lrs: list[float], g: int, up: int, down: Any, mode: str, gamm
 @given(
     lrs_st,
     st.integers(0, 2),
-    st.integers(3, 150),
+    st.integers(1, 50),
+    st.integers(1, 3),
     st.floats(0.05, 0.95),
     st.sampled_from(["cos", "linear"]),
     st.booleans(),
@@ -226,7 +230,8 @@ def test_cyclic_lr(lrs: list[float], g: int, up: int, down: Any, mode: str, gamm
 def test_one_cycle_lr(
     lrs: list[float],
     g: int,
-    total: int,
+    epochs: int,
+    per_epoch: int,
     pct: float,
     anneal: str,
     three: bool,
@@ -234,14 +239,12 @@ def test_one_cycle_lr(
     final_div: float,
     by_epochs: bool,
 ) -> None:
+    total = epochs * per_epoch
     e1 = float(pct * total) - 1
     e2 = float(2 * pct * total) - 2
     assume(e1 > 0 and (total - 1 > e1 if not three else (e2 > e1 and total - 1 > e2)))
     peak = [2 * lr for lr in lrs]
-    kw: dict[str, Any] = {"total_steps": total}
-    if by_epochs:
-        assume(total % 3 == 0)
-        kw = {"epochs": total // 3, "steps_per_epoch": 3}
+    kw: dict[str, Any] = {"epochs": epochs, "steps_per_epoch": per_epoch} if by_epochs else {"total_steps": total}
 
     def make(o: Any) -> Any:
         return L.OneCycleLR(
@@ -249,8 +252,10 @@ def test_one_cycle_lr(
             div_factor=div, final_div_factor=final_div, **kw,
         )
 
-    # torch raises past total_steps: compare every step it can reach (0..total).
-    s = check(make, lrs, total + 1, g, chainable=False)
+    # torch raises past total_steps: compare every step it can reach (0..total). At total_steps it
+    # extrapolates the last phase one step, which under linear annealing can go below 0; lrkit
+    # clips that one value at 0 (SPEC: learning rates are non-negative).
+    s = check(make, lrs, total + 1, g, chainable=False, clip_at_zero=True)
     assert s(10 * total) == s(total)  # the port holds where torch stops
 
 
