@@ -1,6 +1,6 @@
 """The ``Schedule`` base class: evaluation, dispatch, algebra, repr and configs.
 
-A schedule is a small immutable tree of frozen dataclasses. Leaves hold one formula each
+A schedule is a small immutable tree of frozen nodes (``@frozen``, a lean dataclass). Leaves hold one formula each
 (``_eval(t, ops)``, branch-free on the step); composition nodes hold children. Everything a user
 does with a schedule (call it, print it, save it, compare it, hand it to a framework) goes through
 this class, so every node gets it for free.
@@ -8,9 +8,8 @@ this class, so every node gets it for free.
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import importlib
+import inspect
 import math
 import numbers
 import sys
@@ -37,6 +36,50 @@ _ARRAY_BACKENDS = (
     ("torch", "Tensor", "lrkit.backends._torch_ops"),
     ("jax", "Array", "lrkit.backends._jax_ops"),
 )
+
+
+#: Marks a field without a default.
+MISSING: Any = type("MISSING", (), {"__repr__": lambda self: "MISSING"})()
+
+
+class FrozenScheduleError(AttributeError):
+    """A schedule is immutable: its fields cannot be set or deleted."""
+
+
+class Field:
+    """One constructor argument of a node: its name and default (``MISSING`` if required)."""
+
+    __slots__ = ("default", "name")
+
+    def __init__(self, name: str, default: Any) -> None:
+        self.name, self.default = name, default
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, {self.default!r})"
+
+
+def frozen(cls: type[Schedule]) -> type[Schedule]:
+    """Make ``cls`` an immutable node whose fields are its annotated class attributes, in order.
+
+    Like ``dataclass(frozen=True)`` (positional/keyword ``__init__`` then ``__post_init__``,
+    equality and hashing by fields, no assignment) without generating code per class, which
+    would cost ``import lrkit`` a few milliseconds per node type.
+    """
+    fields: dict[str, Field] = {}
+    for klass in reversed(cls.__mro__):
+        if not issubclass(klass, Schedule) or klass is Schedule:
+            continue
+        for name, ann in inspect.get_annotations(klass).items():
+            if "ClassVar" not in str(ann):
+                fields[name] = Field(name, klass.__dict__.get(name, MISSING))
+    cls._fields = tuple(fields.values())
+    cls._names = tuple(fields)
+    return cls
+
+
+def fields(node: Any) -> tuple[Field, ...]:
+    """The fields (constructor arguments) of a node class or instance, in order."""
+    return node._fields  # type: ignore[no-any-return]
 
 
 def register(cls: type[Schedule]) -> type[Schedule]:
@@ -86,6 +129,51 @@ class Schedule:
     kind: ClassVar[str] = ""
     #: Field names whose values are child schedules (one, or a tuple of them).
     _children: ClassVar[tuple[str, ...]] = ()
+    #: Constructor arguments, set by ``@frozen``.
+    _fields: ClassVar[tuple[Field, ...]] = ()
+    _names: ClassVar[tuple[str, ...]] = ()
+
+    # -- construction and identity (what ``dataclass(frozen=True)`` would generate) -------------
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        names = self._names
+        if len(args) > len(names):
+            raise TypeError(f"{self.kind}: takes at most {len(names)} arguments ({len(args)} given)")
+        values = dict(zip(names, args))
+        for name, v in kwargs.items():
+            if name not in names:
+                raise TypeError(f"{self.kind}: got an unexpected keyword argument {name!r}")
+            if name in values:
+                raise TypeError(f"{self.kind}: got multiple values for argument {name!r}")
+            values[name] = v
+        for f in self._fields:
+            if f.name not in values:
+                if f.default is MISSING:
+                    raise TypeError(f"{self.kind}: missing required argument {f.name!r}")
+                values[f.name] = f.default
+        for name in names:
+            object.__setattr__(self, name, values[name])
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        pass
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, n) for n in self._names)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._key() == other._key()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.__class__, self._key()))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenScheduleError(f"{self.kind}: schedules are immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenScheduleError(f"{self.kind}: schedules are immutable; cannot delete {name!r}")
 
     # -- evaluation -------------------------------------------------------------------------
 
@@ -229,7 +317,7 @@ class Schedule:
     def to_config(self) -> dict[str, Any]:
         """A JSON-serialisable dict; ``lrkit.from_config`` rebuilds an equal schedule."""
         config: dict[str, Any] = {"type": self.kind}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in self._fields:
             v = getattr(self, f.name)
             if f.name in self._children:
                 v = [c.to_config() for c in v] if isinstance(v, tuple) else v.to_config()
@@ -242,9 +330,9 @@ class Schedule:
 
     def __repr__(self) -> str:
         parts = []
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in self._fields:
             v = getattr(self, f.name)
-            required = f.default is dataclasses.MISSING
+            required = f.default is MISSING
             if not required and v == f.default and type(v) is type(f.default):
                 continue
             text = "[" + ", ".join(map(repr, v)) + "]" if isinstance(v, tuple) else repr(v)
@@ -310,6 +398,8 @@ def _from_config(config: Any, where: str) -> Schedule:
     if not isinstance(kind, str) or kind not in _REGISTRY:
         hint = ""
         if isinstance(kind, str):
+            import difflib  # only on this error path: it costs import time
+
             close = difflib.get_close_matches(kind, list(_REGISTRY), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
         raise _errors.ScheduleError(
@@ -317,7 +407,7 @@ def _from_config(config: Any, where: str) -> Schedule:
             f"Received: type={kind!r}.{hint}"
         )
     cls = _REGISTRY[kind]
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {f.name: f for f in cls._fields}
     unknown = sorted(set(config) - set(fields) - {"type"})
     if unknown:
         raise _errors.ScheduleError(
@@ -328,8 +418,7 @@ def _from_config(config: Any, where: str) -> Schedule:
         n
         for n, f in fields.items()
         if n not in config
-        and f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING
+        and f.default is MISSING
     ]
     if missing:
         raise _errors.ScheduleError(

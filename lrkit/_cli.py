@@ -98,7 +98,10 @@ def _one_line(e: BaseException) -> str:
 def _steps_for(schedules: list[Any], steps: int | None) -> int:
     from lrkit._plot import default_steps
 
-    return steps if steps is not None else max(default_steps(s) for s in schedules)
+    if steps is not None:
+        return steps
+    settled = [default_steps(s) for s in schedules if s.duration is not None]
+    return max(settled) if settled else max(default_steps(s) for s in schedules)
 
 
 # -- show ---------------------------------------------------------------------------------------
@@ -123,6 +126,8 @@ def chart(schedule: Any, steps: int, width: int = 64, height: int = 10) -> str:
             top[i] = top[i - 1] if i else ys[0]
     lo, hi = float(np.min(ys)), float(np.max(ys))
     span = hi - lo
+    if span <= 0:
+        height = 1  # a flat curve needs one row
     rows = []
     for r in range(height):
         level = height - 1 - r  # 0 = bottom row
@@ -135,7 +140,7 @@ def chart(schedule: Any, steps: int, width: int = 64, height: int = 10) -> str:
     pad = max(len(lab_hi), len(lab_lo))
     out = []
     for r, row in enumerate(rows):
-        label = lab_hi if r == 0 else lab_lo if r == height - 1 else ""
+        label = lab_lo if r == height - 1 else lab_hi if r == 0 else ""
         out.append(f"{label:>{pad}} │{row}".rstrip())
     out.append(" " * pad + " └" + "─" * width)
     right = f"{steps}"
@@ -148,14 +153,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     s = load_spec(args.spec)
     steps = _steps_for([s], args.steps)
     every = args.every if args.every is not None else max(1, steps // 20)
-    xs = list(range(0, steps + 1, every))
-    if xs[-1] != steps:
-        xs.append(steps)
-    ys = s(np.asarray(xs, dtype=np.float64))
     width = max(4, len(str(steps)))
-    lines = [f"{'step':>{width}}  lr"]
-    lines += [f"{x:>{width}}  {float(y):.10g}" for x, y in zip(xs, ys)]
-    print("\n".join(lines))
+    print(f"{'step':>{width}}  lr")
+    chunk = 100_000 * every  # rows are computed and printed in blocks: --every 1 over 1e9 steps streams
+    for lo in range(0, steps + 1, chunk):
+        xs = np.arange(lo, min(lo + chunk, steps + 1), every, dtype=np.int64)
+        if lo + chunk > steps and xs[-1] != steps:
+            xs = np.append(xs, steps)
+        ys = s(xs.astype(np.float64))
+        print("\n".join(f"{x:>{width}}  {float(y):.10g}" for x, y in zip(xs.tolist(), ys.tolist())))
     if not args.no_chart:
         print()
         print(chart(s, steps))

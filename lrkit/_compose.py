@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from lrkit import _errors as E
-from lrkit._base import Schedule, register
+from lrkit._base import Schedule, frozen, register
 from lrkit._ops import Ops
 from lrkit._schedules import _cos_anneal, _set
 
-_frozen = dataclass(frozen=True, repr=False)
+_frozen = frozen
 
 
 def _schedule(owner: str, name: str, v: Any) -> Schedule:

@@ -316,5 +316,6 @@ def render(schedule: Schedule) -> str:
         if got.until is not None:
             lines.append(f"# identical to lrkit for steps 0..{got.until}; after that: {got.note}")
         else:
-            lines.append("# identical to lrkit at every step" + (" (up to float32 rounding)" if fw != "torch" else ""))
+            precision = "float64" if fw == "torch" else "float32"
+            lines.append(f"# identical to lrkit at every step (up to {precision} rounding)")
     return "\n".join(lines) + "\n"

@@ -133,7 +133,10 @@ class ScalarOps(Ops):
     name = "python"
 
     def to_float(self, t: Any) -> float:
-        return float(t)
+        try:
+            return float(t)
+        except OverflowError:  # a Python int past float range: as far as a float can say
+            return math.inf
 
     def full(self, t: Any, value: float) -> float:
         return float(value)

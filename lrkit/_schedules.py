@@ -8,14 +8,13 @@ relative precision near the end of a long decay where ``(1 + cos x) / 2`` loses 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from lrkit import _errors as E
-from lrkit._base import MAX_BREAKS, Schedule, register
+from lrkit._base import MAX_BREAKS, Schedule, frozen, register
 from lrkit._ops import Ops
 
-_frozen = dataclass(frozen=True, repr=False)
+_frozen = frozen
 
 
 def _set(obj: Any, name: str, value: Any) -> None:

@@ -10,7 +10,7 @@ import inspect
 import lrkit
 
 PUBLIC = """
-BackendUnavailableError RangeTestResult ReduceOnPlateau Schedule ScheduleError
+BackendUnavailableError PlateauMetricWarning RangeTestResult ReduceOnPlateau Schedule ScheduleError
 constant cosine cosine_restarts cosine_wave cyclic exponential
 from_config from_keras from_optax from_torch from_transformers
 inverse_sqrt inverse_time join linear lr_range_test multistep one_cycle per_epoch

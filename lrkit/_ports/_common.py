@@ -76,3 +76,19 @@ def whole(owner: str, name: str, v: Any, *, minimum: int = 1, why: str = "") -> 
         kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ScheduleError(f"{owner}: `{name}` must be {kind}. Received: {name}={v!r}")
     return n
+
+
+def cosine_any(start: float, end: float, steps: float) -> Any:
+    r"""``cosine(start, end, steps)`` for a positive, possibly fractional ``steps``.
+
+    A fractional horizon ``d`` has an exact lrkit form: :math:`(1 + \cos(\pi t / d)) / 2 =
+    \cos^2(\pi t / (2d))` is ``cosine_wave(start, end, 1, cycles=0.5 / d)`` while ``t < d``, and the
+    value holds ``end`` from the first whole step ``ceil(d)`` on.
+    """
+    from lrkit._compose import join
+    from lrkit._schedules import constant, cosine, cosine_wave
+
+    n = integral(steps)
+    if n is not None:
+        return cosine(start, end, n)
+    return join([cosine_wave(start, end, 1, cycles=0.5 / steps), constant(end)], [math.ceil(steps)])

@@ -166,13 +166,13 @@ def _cosine_decay(
 ) -> Schedule:
     o = "from_keras(CosineDecay)"
     init = C.value(o, "initial_learning_rate", initial_learning_rate)
-    d = C.whole(o, "decay_steps", decay_steps)
+    d = _positive(o, "decay_steps", decay_steps)  # a fractional d has an exact form too
     a = C.value(o, "alpha", alpha)
     if warmup_target is None:
-        return cosine(init, init * a, d)
+        return C.cosine_any(init, init * a, d)
     target = C.value(o, "warmup_target", warmup_target)
     w = C.whole(o, "warmup_steps", warmup_steps, minimum=0)
-    decay = cosine(target, target * a, d)
+    decay = C.cosine_any(target, target * a, d)
     if w == 0:
         return decay
     from lrkit._compose import warmup

@@ -135,11 +135,10 @@ def cosine_decay_schedule(
     d = C.number(o, "decay_steps", decay_steps)
     if not d > 0:
         raise ScheduleError(f"{o}: `decay_steps` must be positive (optax raises too). Received: decay_steps={decay_steps!r}")
-    d = C.whole(o, "decay_steps", decay_steps)
     a = C.value(o, "alpha", alpha)
     e = C.value(o, "exponent", exponent)
     if e == 1.0:
-        return cosine(init, init * a, d)
+        return C.cosine_any(init, init * a, d)
     if e == 0.0:  # cosine_decay ** 0 == 1
         return constant(init)
     if a > 1.0:
@@ -148,7 +147,7 @@ def cosine_decay_schedule(
             f"curve). Received: alpha={alpha!r}, exponent={exponent!r}"
         )
     # init * ((1 - alpha) * ((1 + cos(pi t / d)) / 2) ** exponent + alpha)
-    wave = (init * (1.0 - a)) * cosine(1.0, 0.0, d) ** e
+    wave = (init * (1.0 - a)) * C.cosine_any(1.0, 0.0, d) ** e
     return wave + init * a if a > 0.0 else wave
 
 

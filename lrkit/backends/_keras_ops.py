@@ -28,6 +28,7 @@ import numpy as np
 from lrkit._ops import Ops
 
 _kops = keras.ops
+_BACKEND = keras.backend.backend()
 
 
 def _dtype(t: Any) -> str | None:
@@ -62,6 +63,11 @@ class KerasOps(Ops):
         checked for sign here (they may be traced); ``optimizer.iterations`` never is negative.
         """
         t = _kops.convert_to_tensor(step)
+        if _BACKEND == "tensorflow":
+            # A tf.Variable converts to itself: read it once, not once per use in the formula.
+            import tensorflow as tf
+
+            t = tf.convert_to_tensor(t)
         dt = _dtype(t)
         if dt == "bool":
             raise TypeError(f"{schedule.kind}: `step` must be a number, not a bool. Received: step={step!r}")

@@ -366,10 +366,10 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             new = p.update(old, current, lr_now)
             self._states[i] = new
             if new["scale"] != old["scale"]:
-                self._set_scale(opt, new, self._bases[i], epoch)
+                self._set_scale(opt, new, lr_now, epoch)
         self._sync_attributes(self._states[0])
 
-    def _set_scale(self, opt: Any, state: dict[str, Any], base: float | None, epoch: int) -> None:
+    def _set_scale(self, opt: Any, state: dict[str, Any], lr_now: float, epoch: int) -> None:
         p = self._plateau_settings()
         lr = opt._learning_rate
         if isinstance(lr, PlateauLearningRateSchedule):
@@ -379,7 +379,9 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             lr.scale.assign(state["scale"])
             new_lr = float(keras.ops.convert_to_numpy(opt.learning_rate))
         else:
-            new_lr = p.apply(base, state)
+            # One reduction applied to the rate in use, as Keras does (bit-identical to Keras's
+            # float32 sequence); equal to apply(base, state) up to float32 rounding.
+            new_lr = p.apply(lr_now, {"scale": p.factor})
             opt.learning_rate = new_lr
         if self.verbose > 0:
             name = f" {opt.name}" if hasattr(self.model.optimizer, "optimizers") else ""

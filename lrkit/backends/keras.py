@@ -574,7 +574,9 @@ class HyperparameterScheduler(keras.callbacks.Callback):
 
 
 # Reduce-on-plateau callback (lrkit/backends/_keras_plateau.py), re-exported here:
-from lrkit.backends._keras_plateau import PlateauLearningRateSchedule, ReduceLROnPlateau  # noqa: E402, F401
+from lrkit.backends._keras_plateau import PlateauLearningRateSchedule, ReduceLROnPlateau  # noqa: E402
 
 # Learning-rate range test callback (lrkit/backends/_keras_range.py), re-exported here:
-from lrkit.backends._keras_range import LRRangeTest, lr_range_test  # noqa: E402, F401
+from lrkit.backends._keras_range import LRRangeTest, lr_range_test  # noqa: E402
+
+__all__ += ["LRRangeTest", "PlateauLearningRateSchedule", "ReduceLROnPlateau", "lr_range_test"]

@@ -610,4 +610,6 @@ def _numeric(v: Any) -> bool:
 
 
 # Learning-rate range test loop (lrkit/backends/_torch_range.py), re-exported here:
-from lrkit.backends._torch_range import lr_range_test  # noqa: E402, F401
+from lrkit.backends._torch_range import lr_range_test  # noqa: E402
+
+__all__ += ["lr_range_test"]

@@ -89,10 +89,20 @@ def test_applied_lr_of_a_real_sgd_update_matches_reference(drawn) -> None:  # ty
     steps = boundary_steps(s, horizon)
     expected = ref(s, steps)
     got = sgd_applied(s, steps)
-    # Random trees get float32's conditioning too: cosine_restarts with period_mult near 1 finds
-    # its cycle starts as p (m**i - 1) / (m - 1), which magnifies float32 rounding by 1 / (m - 1).
+    # Random trees get float32's conditioning too: cosine_restarts with period_mult m > 1 finds
+    # its cycle starts as p (m**i - 1) / (m - 1), which magnifies float32 rounding by i / (m - 1)
+    # (see lrkit/backends/_jax_ops.py).
     scale = max(1.0, float(np.max(np.abs(expected))))
-    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=2e-5 * scale, err_msg=repr(s))
+    atol = (2e-4 if _restarts_with_mult(s.to_config()) else 2e-5) * scale
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=atol, err_msg=repr(s))
+
+
+def _restarts_with_mult(config) -> bool:  # type: ignore[no-untyped-def]
+    if config.get("type") == "cosine_restarts" and config.get("period_mult", 1.0) > 1.0:
+        return True
+    kids = [v for v in config.values() if isinstance(v, dict)]
+    kids += [c for v in config.values() if isinstance(v, list) for c in v if isinstance(c, dict)]
+    return any(_restarts_with_mult(c) for c in kids)
 
 
 def test_jit_and_vmap_over_counts_match_reference() -> None:
@@ -324,7 +334,8 @@ def test_large_steps_within_the_documented_float32_bound(drawn, t: int, duration
         m = config["period_mult"]
         c += math.log(1.0 + t * (m - 1.0) / config["period"]) / math.log(m)
     here = evaluate_config(config, t)
-    near = [evaluate_config(config, max(0, round(t * (1 + d * c * EPS32)))) for d in (-1, -0.5, 0.5, 1)]
+    probes = [round(t * (1 + d * c * EPS32)) for d in (-1, -0.5, 0.5, 1)] + [int(np.float32(t))]
+    near = [evaluate_config(config, max(0, u)) for u in probes]
     assume(all(np.isfinite([here, *near])) and max(map(abs, [here, *near])) < 1e30)
     got = float(jax.jit(s.to_optax())(jnp.asarray(t, jnp.int32)))
     # The curve over the float32 rounding interval of t: its spread bounds |v'(t)| * c * t * 2**-24.

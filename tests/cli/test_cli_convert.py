@@ -54,6 +54,8 @@ CASES = [
     ("join([linear(0.1, 1.0, 10), cosine(1.0, 0.0, 90)], [10])", 120, {"torch", "keras", "optax"}),
     ("join([linear(0.0, 0.3, 5), constant(0.3), cosine(0.3, 0.0, 20)], [5, 12])", 50, {"optax"}),
     ("warmup(exponential(0.3, 0.9, 2), 8, start=0.01)", 50, {"optax"}),
+    ("from_transformers('linear', lr=1e-3, num_warmup_steps=10, num_training_steps=100)", 120, {"optax"}),
+    ("from_optax('warmup_cosine_decay_schedule', 0.0, 1.0, 10, 100)", 120, {"keras", "optax"}),
     ("inverse_sqrt(1.0, 10)", 30, set()),
     ("warmup_stable_decay(0.3, 5, 10, 10)", 30, set()),
     ("per_epoch(step(0.1, 0.5, 2), 10)", 60, set()),

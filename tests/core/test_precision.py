@@ -74,3 +74,8 @@ def test_huge_steps_stay_exact_under_composition(b: int) -> None:
     assert lk.per_epoch(lk.step(1.0, 0.5, 1), 3)(3 * 10**12 + 2) == 0.0
     assert lk.per_epoch(lk.multistep(1.0, [10**12], 0.5), 3)(3 * 10**12) == 0.5
     assert lk.per_epoch(lk.multistep(1.0, [10**12], 0.5), 3)(3 * 10**12 - 1) == 1.0
+
+
+def test_python_ints_past_float_range() -> None:
+    assert lk.cosine(1.0, 0.5, 10)(10**400) == 0.5
+    assert lk.join([lk.constant(1.0), lk.linear(0.0, 1.0, 4)], [10**400])(10**400 + 2) == 0.5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 
@@ -165,7 +164,7 @@ def test_algebra(a: float, b: float, n: int) -> None:
 
 def test_schedules_are_immutable_values() -> None:
     s = lk.warmup(lk.cosine(1.0, 0.0, 10), 3)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError, match="immutable"):
         s.steps = 4  # type: ignore[misc]
     assert s == lk.warmup(lk.cosine(1.0, 0.0, 10), 3) and len({s, lk.warmup(lk.cosine(1.0, 0.0, 10), 3)}) == 1
     assert s != lk.warmup(lk.cosine(1.0, 0.0, 10), 4) and s != "warmup"

@@ -34,14 +34,14 @@ SETTINGS = st.fixed_dictionaries({
     "min_lr": st.sampled_from([0.0, 1e-4, 1e-3, 0.01, 0.1]),
 })
 METRICS = st.lists(st.one_of(st.floats(-2.0, 2.0), st.integers(0, 3).map(float),
-                             st.floats(1.0, 1.0 + 1e-6)), min_size=1, max_size=25)
+                             st.floats(1.0, 1.0 + 1e-6)), min_size=1, max_size=40)
 
 
 def _lr(opt):
     return float(keras.ops.convert_to_numpy(opt.learning_rate))
 
 
-@settings(max_examples=30)
+@settings(max_examples=40)
 @given(kw=SETTINGS, metrics=METRICS, lr0=st.sampled_from([0.1, 1.0, 1e-3, 0.05]))
 def test_same_lrs_as_native_callback(kw, metrics, lr0):
     """The callbacks driven epoch by epoch on real Keras optimizers (no fit: fast)."""
@@ -57,7 +57,7 @@ def test_same_lrs_as_native_callback(kw, metrics, lr0):
             lrs.append(_lr(opt))
         runs.append((lrs, cb.wait, cb.cooldown_counter))
     (native, wait_n, cd_n), (mine, wait_m, cd_m) = runs
-    np.testing.assert_allclose(mine, native, rtol=2e-7)
+    assert mine == native  # bit for bit: both chain float32 reductions of the rate in use
     np.testing.assert_allclose(native, ref.keras_lrs(metrics, lr0, **kw), rtol=2e-7)
     assert (wait_m, cd_m) == (wait_n, cd_n)
 
@@ -104,7 +104,7 @@ def test_twin_fit_runs_are_identical():
         out.append((rec.lrs, model.get_weights()))
     (lrs_a, w_a), (lrs_b, w_b) = out
     assert min(lrs_a) < lrs_a[0]  # the rule acted
-    np.testing.assert_allclose(lrs_b, lrs_a, rtol=2e-7)
+    assert lrs_b == lrs_a
     for a, b in zip(w_a, w_b):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
 

@@ -121,10 +121,16 @@ def test_inverse_time_decay(init: float, d: float, rate: float, staircase: bool)
 
 @sweep_only_on_tf
 @settings(max_examples=min(settings.default.max_examples, 25))
-@given(values, steps, st.one_of(st.floats(0.0, 2.0), st.sampled_from([0.0, 0.1])), st.one_of(st.none(), values), st.integers(0, 40))
-def test_cosine_decay(init: float, d: int, alpha: float, target: Any, w: int) -> None:
+@given(
+    values,
+    st.one_of(steps, fractional),
+    st.one_of(st.floats(0.0, 2.0), st.sampled_from([0.0, 0.1])),
+    st.one_of(st.none(), values),
+    st.integers(0, 40),
+)
+def test_cosine_decay(init: float, d: float, alpha: float, target: Any, w: int) -> None:
     native = S.CosineDecay(init, d, alpha=alpha, warmup_target=target, warmup_steps=w)
-    check(native, w + 2 * d + 5)
+    check(native, w + int(2 * d) + 5)
 
 
 def restart_mismatches(native: Any) -> Any:
@@ -257,6 +263,11 @@ def test_fractional_decay_steps_exact_composition() -> None:
     # rate ** (t / 2.5) == (rate ** 0.4) ** t, and 1 + rate * t / 2.5 == 1 + (rate / 2.5) * t.
     assert lk.from_keras(S.ExponentialDecay(1.0, 2.5, 0.5)) == lk.exponential(1.0, 0.5**0.4, 1)
     assert lk.from_keras(S.InverseTimeDecay(1.0, 2.5, 0.5)) == lk.inverse_time(1.0, 0.2, 1)
+    # (1 + cos(pi t / 2.5)) / 2 == cos^2(pi t / 5) while t < 2.5, then the floor from step 3 on.
+    native = S.CosineDecay(1.0, 2.5, alpha=0.1)
+    port = lk.from_keras(native)
+    assert port == lk.join([lk.cosine_wave(1.0, 0.1, 1, cycles=0.2), lk.constant(0.1)], [3])
+    np.testing.assert_allclose([port(t) for t in range(6)], native_at(native, range(6)), rtol=RTOL)
 
 
 # -- dicts and errors -------------------------------------------------------------------------------
