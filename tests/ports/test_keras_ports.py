@@ -287,7 +287,7 @@ def test_legacy_dict_without_module() -> None:
         ({"class_name": "CosineDecay", "registered_name": "evil>CosineDecay", "config": {}}, "registered_name"),
         ({"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1}}, r"missing argument\(s\) \['decay_steps'\]"),
         ({"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 5, "beta": 1}}, r"unknown argument\(s\) \['beta'\]"),
-        ({"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 0}}, "`decay_steps` must be a positive integer"),
+        ({"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 0}}, "`decay_steps` must be > 0"),
         ({"class_name": "CosineDecay", "config": {"initial_learning_rate": -0.1, "decay_steps": 5}}, "`initial_learning_rate` must be a finite non-negative"),
         ({"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 2.5, "decay_rate": 0.5, "staircase": True}}, "fractional period"),
         ({"class_name": "CosineDecayRestarts", "config": {"initial_learning_rate": 0.1, "first_decay_steps": 5, "t_mul": 0.5}}, "`t_mul` must be >= 1"),
