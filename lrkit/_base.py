@@ -8,6 +8,7 @@ this class, so every node gets it for free.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import math
@@ -398,8 +399,6 @@ def _from_config(config: Any, where: str) -> Schedule:
     if not isinstance(kind, str) or kind not in _REGISTRY:
         hint = ""
         if isinstance(kind, str):
-            import difflib  # only on this error path: it costs import time
-
             close = difflib.get_close_matches(kind, list(_REGISTRY), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
         raise _errors.ScheduleError(

@@ -424,7 +424,8 @@ class Cyclic(Schedule):
         # floor(1 + t / total) with the whole cycles counted in the step's own type: torch's value
         # in float64, and exact under XLA, which divides by a reciprocal (121 / 121 < 1).
         cycle = 1.0 + ops.to_float(ops.floordiv(t, self.up + (self.down if self.down is not None else self.up)))
-        x = 1.0 + tf / total - cycle
+        # >= 0 in exact arithmetic; XLA's reciprocal can give -1 ulp at a cycle's first step.
+        x = ops.maximum(1.0 + tf / total - cycle, 0.0)
         scale = ops.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
         height = (self.high - self.low) * scale
         if self.mode == "triangular2":
@@ -541,12 +542,15 @@ class CosineRestarts(Schedule):
             # (1e-9 relative, at most 1e-7 steps) of an integer snap to it; the log guess can land
             # one cycle off, so it is corrected against those starts.
             def begin(k: Any) -> Any:
-                # m ** k as exp(k log m), log m rounded once: in float32 that is ~k times more
-                # accurate than raising m (itself rounded) to the power k.
-                b = p * (ops.exp(k * math.log(m)) - 1.0) / (m - 1.0)
+                mk = ops.power(m, k)  # exact in float64 for a whole m (torch's T_mult) and k
+                eps = ops.eps(mk)
+                if eps > 2.0**-52:
+                    # float32: m ** k as exp(k log m), log m rounded once, is ~k times more
+                    # accurate than raising m (itself rounded) to the power k.
+                    mk = ops.exp(k * math.log(m))
+                b = p * (mk - 1.0) / (m - 1.0)
                 r = ops.floor(b + 0.5)
                 tol = ops.minimum(1e-9 * r, 1e-7)
-                eps = ops.eps(b)
                 if eps > 2.0**-52:  # float32 (JAX): m ** k rounds by ~(k + 1) eps, times 1 / (m - 1)
                     tol = ops.maximum(tol, (4.0 * eps) * (k + 1.0) * (r + p / (m - 1.0)))
                 return ops.where(ops.maximum(b - r, r - b) <= tol, r, b)

@@ -81,6 +81,10 @@ class KerasOps(Ops):
     def to_float(self, t: Any) -> Any:
         return _kops.cast(t, _float_dtype(t))
 
+    def eps(self, x: Any) -> float:
+        """Machine epsilon of the float type ``x`` is computed in (floatx: float32 by default)."""
+        return float(np.finfo(_float_dtype(x)).eps)
+
     def full(self, t: Any, value: float) -> Any:
         return _kops.full(tuple(_kops.shape(t)), value, dtype=_float_dtype(t))
 

@@ -237,9 +237,17 @@ class LearningRateScheduler(keras.callbacks.Callback):
     training state to write the rate), and with ``steps_per_execution > 1`` it can only change the
     rate once per execution.
 
+    With ``per="epoch"`` and ``steps_per_epoch``, the epoch is counted from optimizer updates
+    instead (``optimizer.iterations // steps_per_epoch``, checked before every batch, i.e.
+    ``lrkit.per_epoch(schedule, steps_per_epoch)`` applied per step): resuming from a checkpoint
+    needs no ``initial_epoch``, and an epoch of gradient-accumulation micro-batches counts its real
+    updates.
+
     Args:
       schedule: an lrkit ``Schedule`` (in steps for ``per="step"``, in epochs for ``per="epoch"``).
       per: ``"step"`` or ``"epoch"``.
+      steps_per_epoch: ``None`` or, with ``per="epoch"`` only, a positive integer: optimizer updates
+        per epoch.
       verbose: ``0`` (quiet) or ``1`` (print the rate at each epoch start).
 
     Examples:
@@ -248,11 +256,35 @@ class LearningRateScheduler(keras.callbacks.Callback):
       >>> cb = LearningRateScheduler(lk.cosine(0.1, 0.0, 1000), per="step")
     """
 
-    def __init__(self, schedule: Schedule, *, per: str = "step", verbose: int = 0) -> None:
+    def __init__(
+        self,
+        schedule: Schedule,
+        *,
+        per: str = "step",
+        steps_per_epoch: int | None = None,
+        verbose: int = 0,
+    ) -> None:
         super().__init__()
-        self.schedule = _schedule_arg("LearningRateScheduler", schedule)
-        self.per = E.choice("LearningRateScheduler", "per", per, ("step", "epoch"))
-        self.verbose = E.non_negative_int("LearningRateScheduler", "verbose", verbose)
+        owner = "LearningRateScheduler"
+        self.schedule = _schedule_arg(owner, schedule)
+        self.per = E.choice(owner, "per", per, ("step", "epoch"))
+        self.steps_per_epoch = None
+        if steps_per_epoch is not None:
+            if per != "epoch":
+                raise ValueError(
+                    f"{owner}: `steps_per_epoch` is only used with per='epoch' (a schedule written in "
+                    f"epochs). Received: steps_per_epoch={steps_per_epoch!r} with per={per!r}"
+                )
+            self.steps_per_epoch = E.positive_int(owner, "steps_per_epoch", steps_per_epoch)
+        self.verbose = E.non_negative_int(owner, "verbose", verbose)
+        # The schedule evaluated at optimizer updates before each batch, or None (per epoch).
+        self._per_step: Schedule | None = None
+        if per == "step":
+            self._per_step = self.schedule
+        elif self.steps_per_epoch is not None:
+            from lrkit._compose import per_epoch
+
+            self._per_step = per_epoch(self.schedule, self.steps_per_epoch)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         for opt in _optimizers(self.model, "LearningRateScheduler"):
@@ -266,8 +298,8 @@ class LearningRateScheduler(keras.callbacks.Callback):
                     f"float. Received: learning_rate={opt._learning_rate!r}"
                 )
 
-    def _set(self, t: int) -> float:
-        lr = float(self.schedule(t))
+    def _set(self, schedule: Schedule, t: int) -> float:
+        lr = float(schedule(t))
         for opt in _optimizers(self.model, "LearningRateScheduler"):
             opt.learning_rate = lr
         return lr
@@ -276,16 +308,20 @@ class LearningRateScheduler(keras.callbacks.Callback):
         if self.per != "epoch":
             return
         _sync_jax_state(self.model)
-        lr = self._set(int(epoch))
+        if self._per_step is None:
+            lr = self._set(self.schedule, int(epoch))
+        else:
+            (opt,) = _optimizers(self.model, "LearningRateScheduler")
+            lr = self._set(self._per_step, _real_updates(opt))
         if self.verbose:
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        if self.per != "step":
+        if self._per_step is None:
             return
         _sync_jax_state(self.model)
         (opt,) = _optimizers(self.model, "LearningRateScheduler")
-        self._set(_real_updates(opt))
+        self._set(self._per_step, _real_updates(opt))
 
     def _current(self) -> float:
         (opt,) = _optimizers(self.model, "LearningRateScheduler")
@@ -512,8 +548,11 @@ def schedule_hyperparameter(optimizer: Any, name: str, schedule: Schedule) -> No
             f"learning_rate=LearningRateSchedule(schedule) to the optimizer. Received: name={name!r}"
         )
     if name.startswith("_") or not hasattr(opt, name):
+        numeric = sorted(
+            k for k, v in opt.get_config().items() if E._is_real(v) and k != "learning_rate" and hasattr(opt, k)
+        )
         raise ValueError(
-            f"{owner}: `name` must be a public hyperparameter of {type(opt).__name__}. "
+            f"{owner}: `name` must be a hyperparameter of {type(opt).__name__}, one of {numeric}. "
             f"Received: name={name!r}"
         )
     scheduled = opt.__dict__.get(_HP_ATTR, {})
@@ -538,7 +577,8 @@ class HyperparameterScheduler(keras.callbacks.Callback):
 
     At the start of training it binds ``schedule`` to ``model.optimizer.<name>`` (and rebuilds the
     train function, so a model that was already fit picks it up on TensorFlow and JAX too); after
-    every epoch it logs the value for the next update as ``logs[name]``.
+    every epoch it logs the value the epoch's last update used as ``logs[name]`` (as
+    :class:`LearningRateScheduler` logs the rate in use).
 
     Args:
       name: the optimizer attribute, e.g. ``"momentum"``, ``"beta_1"``, ``"weight_decay"``.
@@ -570,7 +610,7 @@ class HyperparameterScheduler(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is not None:
             (opt,) = _optimizers(self.model, "HyperparameterScheduler")
-            logs[self.name] = float(self.schedule(_real_updates(opt)))
+            logs[self.name] = float(self.schedule(max(_real_updates(opt) - 1, 0)))
 
 
 # Reduce-on-plateau callback (lrkit/backends/_keras_plateau.py), re-exported here:

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from lrkit._base import Schedule
 from lrkit._errors import BackendUnavailableError
 
@@ -45,6 +47,10 @@ def _as_step(count: Any) -> Any:
         raise TypeError(f"schedule: `count` must be a number, not a bool. Received: count={count!r}")
     if isinstance(count, int) and not isinstance(count, jax.Array) and count > _INT32_MAX:
         return jnp.asarray(float(count))
+    if isinstance(count, (np.ndarray, np.generic)) and np.issubdtype(count.dtype, np.integer):
+        # Without x64 JAX would wrap an int64 past int32 around; read such counts as floats.
+        if not jax.config.jax_enable_x64 and count.size and int(np.max(count)) > _INT32_MAX:
+            return jnp.asarray(count.astype(np.float64))
     return jnp.asarray(count)
 
 

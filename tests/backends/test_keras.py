@@ -278,6 +278,21 @@ def test_callback_per_epoch_and_resume_with_initial_epoch() -> None:
     np.testing.assert_allclose(probe2.applied, ref(per_epoch, [4, 4]), rtol=RTOL)
 
 
+def test_callback_per_epoch_counted_from_updates_resumes_without_initial_epoch() -> None:
+    per_epoch = lk.multistep(0.4, [1, 3], 0.5)
+    opt = keras.optimizers.SGD(learning_rate=1.0)
+    model = make_model(opt)
+    cb = lkk.LearningRateScheduler(per_epoch, per="epoch", steps_per_epoch=3)
+    probe = Probe()
+    fit(model, 3, [cb, probe], epochs=2)
+    probe2 = Probe()
+    history = fit(model, 3, [cb, probe2], epochs=2)  # a second fit: Keras's epoch index restarts at 0
+    expected = ref(per_epoch, [k // 3 for k in range(12)])
+    np.testing.assert_allclose(probe.applied + probe2.applied, expected, rtol=RTOL)
+    # The rate in use at the end of each epoch: that of its last update (steps 8 and 11).
+    np.testing.assert_allclose(history.history["learning_rate"], ref(per_epoch, [2, 3]), rtol=RTOL)
+
+
 def test_callback_refuses_a_schedule_optimizer() -> None:
     opt = keras.optimizers.SGD(learning_rate=lkk.LearningRateSchedule(SCHEDULE))
     with pytest.raises(ValueError, match="learning_rate"):
@@ -293,7 +308,7 @@ def momentum_run(schedule: lk.Schedule | None, n: int) -> list[float]:
     cbs = [] if schedule is None else [lkk.HyperparameterScheduler("momentum", schedule)]
     history = fit(make_model(opt), n, [*cbs, probe])
     if schedule is not None:
-        expected_log = ref(schedule, [n])[0]
+        expected_log = ref(schedule, [n - 1])[0]  # the value the last update used
         assert history.history["momentum"][-1] == pytest.approx(expected_log)
     assert opt.momentum == 0.9  # the configured number is kept outside updates (get_config, saving)
     return probe.applied
@@ -366,6 +381,10 @@ def test_bad_arguments_name_the_argument() -> None:
         lkk.LearningRateScheduler(SCHEDULE, per="batch")
     with pytest.raises(TypeError, match="schedule"):
         lkk.LearningRateScheduler(lambda epoch: 0.1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"steps_per_epoch.*Received: steps_per_epoch=10 with per='step'"):
+        lkk.LearningRateScheduler(SCHEDULE, steps_per_epoch=10)
+    with pytest.raises(ValueError, match=r"Received: steps_per_epoch=0"):
+        lkk.LearningRateScheduler(SCHEDULE, per="epoch", steps_per_epoch=0)
     with pytest.raises(TypeError, match="schedule"):
         lkk.HyperparameterScheduler("momentum", 0.9)  # type: ignore[arg-type]
     sgd = keras.optimizers.SGD(0.1)
@@ -373,7 +392,7 @@ def test_bad_arguments_name_the_argument() -> None:
         lkk.schedule_hyperparameter(sgd, "momentum", lk.constant(0.9))
     with pytest.raises(ValueError, match="learning_rate"):
         lkk.schedule_hyperparameter(sgd, "learning_rate", lk.constant(0.9))
-    with pytest.raises(ValueError, match="name='betta_1'"):
+    with pytest.raises(ValueError, match=r"one of \[.*'beta_1'.*\]. Received: name='betta_1'"):
         lkk.schedule_hyperparameter(keras.optimizers.Adam(), "betta_1", lk.constant(0.9))
     with pytest.raises(TypeError, match="weight_decay=None"):
         lkk.schedule_hyperparameter(sgd, "weight_decay", lk.constant(0.1))

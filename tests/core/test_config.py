@@ -72,3 +72,13 @@ def test_config_is_plain_json() -> None:
     # The config is a copy: editing it does not touch the schedule.
     config["schedules"][1]["value"] = 99.0
     assert GOOD.to_config() != config
+
+
+def test_refusals_import_nothing_either(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"from_config imported {args[0]!r}")
+
+    monkeypatch.setattr(builtins, "__import__", refuse)
+    for bad in ({"type": "cosin"}, {"type": "os.system"}, {"type": "cosine", "x": 1}, [1]):
+        with pytest.raises((ValueError, TypeError)):
+            lk.from_config(bad)

@@ -213,3 +213,20 @@ def test_bad_step(step, exc) -> None:  # type: ignore[no-untyped-def]
     s = lk.warmup(lk.cosine(1.0, 0.0, 10), 5)
     with pytest.raises(exc, match="step"):
         s(step)
+
+
+def test_node_classes_check_their_call_like_a_dataclass() -> None:
+    from lrkit._schedules import Cosine
+
+    assert Cosine(1.0, 0.0, 10) == Cosine(start=1.0, end=0.0, steps=10) == lk.cosine(1.0, 0.0, 10)
+    for args, kwargs, words in [
+        ((1.0, 0.0), {}, "missing required argument 'steps'"),
+        ((1.0, 0.0, 10, 4), {}, "at most 3 arguments"),
+        ((1.0, 0.0, 10), {"start": 2.0}, "multiple values for argument 'start'"),
+        ((1.0, 0.0, 10), {"stpes": 2}, "unexpected keyword argument 'stpes'"),
+    ]:
+        with pytest.raises(TypeError, match=words):
+            Cosine(*args, **kwargs)
+    s = lk.cosine(1.0, 0.0, 10)
+    with pytest.raises(AttributeError, match="immutable"):
+        del s.steps

@@ -79,3 +79,12 @@ def test_huge_steps_stay_exact_under_composition(b: int) -> None:
 def test_python_ints_past_float_range() -> None:
     assert lk.cosine(1.0, 0.5, 10)(10**400) == 0.5
     assert lk.join([lk.constant(1.0), lk.linear(0.0, 1.0, 4)], [10**400])(10**400 + 2) == 0.5
+
+
+@pytest.mark.parametrize("k", [10, 31, 40, 52])
+def test_restarts_with_a_whole_period_mult_restart_exactly(k: int) -> None:
+    # period 1, period_mult 2: cycle k starts at 2**k - 1 exactly (torch CosineAnnealingWarmRestarts).
+    s = lk.cosine_restarts(1.0, 0.0, 1, period_mult=2.0)
+    b = 2**k - 1
+    assert s(b) == 1.0 and s(np.array([b]))[0] == 1.0
+    assert s(b - 1) < 1e-4  # the last step of the previous cycle, near its end value 0
