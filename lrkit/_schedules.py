@@ -149,6 +149,8 @@ class CosineWave(Schedule):
             return []
         # Restarts at the first whole steps on or after k * steps / cycles.
         period = self.steps / self.cycles
+        if not period < until:  # also an infinite period from a subnormal `cycles`
+            return []
         n = min(MAX_BREAKS, int(until / period) + 1)
         return [math.ceil(k * period) for k in range(1, n + 1)]
 
@@ -421,11 +423,8 @@ class Cyclic(Schedule):
         total = up + float(self.down if self.down is not None else self.up)
         ratio = up / total
         tf = ops.to_float(t)
-        # floor(1 + t / total) with the whole cycles counted in the step's own type: torch's value
-        # in float64, and exact under XLA, which divides by a reciprocal (121 / 121 < 1).
-        cycle = 1.0 + ops.to_float(ops.floordiv(t, self.up + (self.down if self.down is not None else self.up)))
-        # >= 0 in exact arithmetic; XLA's reciprocal can give -1 ulp at a cycle's first step.
-        x = ops.maximum(1.0 + tf / total - cycle, 0.0)
+        cycle = ops.floor(1.0 + tf / total)
+        x = 1.0 + tf / total - cycle
         scale = ops.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
         height = (self.high - self.low) * scale
         if self.mode == "triangular2":

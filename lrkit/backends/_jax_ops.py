@@ -15,11 +15,12 @@ Precision, per step (float32, the JAX default):
   value is then the curve at that rounded step: the extra error is at most
   ``|v'(t)| * t * 2**-24`` (for ``cosine(a, b, N)``: ``|a - b| * (pi / 2) * 2**-24 * t / N``).
   Piece boundaries (``join``, ``warmup``, ``multistep``, ``piecewise_constant``, ``per_epoch``) and
-  whole periods (``step``, staircase ``exponential``/``inverse_time``, the cycle count of
-  ``cyclic``, ``cosine_restarts`` with ``period_mult=1`` and cycling ``polynomial``) are still
-  decided on the exact integer step (XLA compiles ``x / 121.0`` as ``x * (1 / 121.0)``, so
-  ``floor(121 / 121)`` would be 0 in float32). Periodic curves lose their phase once ``t * 2**-24`` is a
-  sizeable part of a period (e.g. ``cosine_wave(..., steps=1)`` past ``2**24``).
+  whole periods (``step``, staircase ``exponential``/``inverse_time``, ``cosine_restarts`` with
+  ``period_mult=1``, cycling ``polynomial``) are still decided on the exact integer step (XLA
+  compiles ``x / 121.0`` as ``x * (1 / 121.0)``, so ``floor(121 / 121.0)`` would be 0 in float32).
+  Periodic curves lose their phase once ``t * 2**-24`` is a sizeable part of a period (e.g.
+  ``cosine_wave(..., steps=1)`` or a short ``cyclic`` past ``2**24``); their values stay within the
+  curve's range.
 * ``cosine_restarts`` with ``period_mult`` m > 1 finds cycle ``i``'s start as
   ``p (m**i - 1) / (m - 1)`` in float32: an extra error of about ``(i + 1) * 2**-24 / (m - 1)``
   of the step, so m close to 1 loses digits (``m = 1.05``, ``i = 80``: about ``1e-4`` of the
