@@ -3,15 +3,15 @@
 Three ways to drive a Keras 3 optimizer (TensorFlow, JAX or PyTorch backend) with an lrkit schedule:
 
 * :class:`LearningRateSchedule`: pass it as the optimizer's ``learning_rate``. The schedule is
-  evaluated inside the compiled train step from ``optimizer.iterations`` (no Python per step), it
+  evaluated inside the train step from ``optimizer.iterations`` (traced once on TensorFlow and JAX), it
   serialises with the optimizer, and ``model.save()``/``keras.models.load_model()`` restore it
   without ``custom_objects``. This is the recommended form.
 * :class:`LearningRateScheduler`: a callback for training loops that schedule through
   ``callbacks=[...]``; sets a float learning rate before every batch (or epoch) and logs it as
   ``logs["learning_rate"]`` like ``keras.callbacks.LearningRateScheduler``.
-* :class:`HyperparameterScheduler`: a callback that drives another optimizer hyperparameter
-  (SGD ``momentum``, Adam ``beta_1``, ``weight_decay``, ...) from a schedule, evaluated inside the
-  compiled train step like the learning rate.
+* :func:`schedule_hyperparameter` (or its callback form :class:`HyperparameterScheduler`): drives
+  another optimizer hyperparameter (SGD ``momentum``, Adam ``beta_1``, ``weight_decay``, ...) from
+  a schedule, evaluated inside the compiled update like the learning rate.
 
 The step is always the number of optimizer updates already applied (Keras ``optimizer.iterations``,
 which under ``gradient_accumulation_steps`` counts real updates, not micro-batches).
@@ -213,9 +213,7 @@ def _real_updates(optimizer: Any) -> int:
 
 def _numpy(x: Any) -> Any:
     """A numpy value of a Keras variable or backend tensor."""
-    if isinstance(x, keras.Variable):
-        return x.numpy()
-    return keras.ops.convert_to_numpy(x)
+    return keras.ops.convert_to_numpy(x.value if isinstance(x, keras.Variable) else x)
 
 
 class LearningRateScheduler(keras.callbacks.Callback):

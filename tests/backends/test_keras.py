@@ -57,7 +57,7 @@ class Probe(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):  # type: ignore[no-untyped-def]
         sync(self.model)
-        self.applied.append(-float(self._kernel().numpy().item()))
+        self.applied.append(-float(keras.ops.convert_to_numpy(self._kernel().value).item()))
         self.logged.append(None if logs is None else logs.get("learning_rate"))
 
 
@@ -150,7 +150,7 @@ def test_fit_applies_schedule_each_step(jit_compile: bool) -> None:
     probe = Probe()
     fit(model, 14, [probe])
     np.testing.assert_allclose(probe.applied, ref(SCHEDULE, range(14)), rtol=RTOL, atol=ATOL)
-    assert int(opt.iterations.numpy()) == 14
+    assert int(keras.ops.convert_to_numpy(opt.iterations.value)) == 14
 
 
 def test_fit_with_steps_per_execution() -> None:
@@ -161,7 +161,7 @@ def test_fit_with_steps_per_execution() -> None:
     model.compile(optimizer=opt, loss="mean_absolute_error", steps_per_execution=4)
     fit(model, 12)
     # No reset inside an execution: the kernel is minus the sum of the applied rates.
-    assert -float(model.layers[-1].kernel.numpy().item()) == pytest.approx(ref(SCHEDULE, range(12)).sum(), rel=1e-5)
+    assert -float(keras.ops.convert_to_numpy(model.layers[-1].kernel.value).item()) == pytest.approx(ref(SCHEDULE, range(12)).sum(), rel=1e-5)
 
 
 # -- serialisation --------------------------------------------------------------------------------
@@ -203,13 +203,35 @@ def test_save_load_resume_equals_uninterrupted(tmp_path) -> None:  # type: ignor
     loaded = keras.models.load_model(path, custom_objects=None, compile=True, safe_mode=True)
     assert isinstance(loaded.optimizer._learning_rate, lkk.LearningRateSchedule)
     assert loaded.optimizer._learning_rate.schedule == SCHEDULE
-    assert int(loaded.optimizer.iterations.numpy()) == n1
+    assert int(keras.ops.convert_to_numpy(loaded.optimizer.iterations.value)) == n1
     probe = Probe(reset=None)
     fit(loaded, n2, [probe])
     np.testing.assert_allclose(probe.applied, probe_full.applied[n1:], rtol=1e-6, atol=1e-7)
     # The rate in use after resuming is the uninterrupted one.
     got = float(keras.ops.convert_to_numpy(loaded.optimizer.learning_rate))
     assert got == pytest.approx(ref(SCHEDULE, [n1 + n2])[0], rel=1e-6)
+
+
+def test_load_model_in_a_fresh_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A new process only has to import lrkit.backends.keras (which registers the class)."""
+    import subprocess
+    import sys
+
+    model = make_model(keras.optimizers.SGD(learning_rate=lkk.LearningRateSchedule(SCHEDULE)))
+    fit(model, 4)
+    path = os.path.join(tmp_path, "model.keras")
+    model.save(path)
+    code = (
+        "import sys, keras, lrkit.backends.keras\n"
+        "m = keras.models.load_model(sys.argv[1])\n"
+        "print('LR', float(keras.ops.convert_to_numpy(m.optimizer.learning_rate)))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), root) if p))
+    proc = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, env=env, timeout=300)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("LR ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    assert float(lines[-1].split()[1]) == pytest.approx(ref(SCHEDULE, [4])[0], rel=1e-6)
 
 
 # -- gradient accumulation ------------------------------------------------------------------------
@@ -354,7 +376,7 @@ def test_adam_beta_1_schedule_in_optimizer_apply() -> None:
     for g in grads:
         var.assign(0.0)
         opt.apply([keras.ops.convert_to_tensor(g, "float32")], [var])
-        got.append(float(var.numpy()))
+        got.append(float(keras.ops.convert_to_numpy(var.value)))
     # Keras Adam, written out: bias correction uses beta_1 ** (k + 1) of the current beta_1.
     m = v = 0.0
     expected = []

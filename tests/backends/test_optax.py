@@ -105,6 +105,31 @@ def _restarts_with_mult(config) -> bool:  # type: ignore[no-untyped-def]
     return any(_restarts_with_mult(c) for c in kids)
 
 
+PERIODIC = {
+    "step": lambda n, c: lk.step(1.0, 2.0, n),
+    "exponential_staircase": lambda n, c: lk.exponential(1.0, 0.5, n, staircase=True),
+    "inverse_time_staircase": lambda n, c: lk.inverse_time(1.0, 1.0, n, staircase=True),
+    "polynomial_cycle": lambda n, c: lk.polynomial(1.0, 0.0, n, cycle=True),
+    "cosine_restarts": lambda n, c: lk.cosine_restarts(1.0, 0.0, n),
+    "cosine_wave_restart": lambda n, c: lk.cosine_wave(1.0, 0.0, n, cycles=c, restart=True),
+}
+
+
+@settings(max_examples=JIT_EXAMPLES)
+@given(
+    st.sampled_from(sorted(PERIODIC)),
+    st.integers(1, 1000),
+    st.sampled_from([0.5, 1.0, 2.0, 2.5, 4.0]),
+)
+def test_whole_periods_are_exact_under_xla_division(kind: str, n: int, cycles: float) -> None:
+    """XLA compiles ``t / n`` as ``t * (1 / n)``: 121 * (1 / 121.0) < 1 in float32, so ``floor``
+    of it would start a period one step late (and a cosine restart would read as the cycle's end).
+    Every period start, at b-1, b, b+1, must match the reference."""
+    s = PERIODIC[kind](n, cycles)
+    steps = sorted({u for b in s.breakpoints(6 * n + 2) for u in (b - 1, b, b + 1) if u >= 0} | {0})
+    np.testing.assert_allclose(sgd_applied(s, steps), ref(s, steps), rtol=2e-5, atol=1e-6, err_msg=repr(s))
+
+
 def test_jit_and_vmap_over_counts_match_reference() -> None:
     s = lk.join([lk.linear(0.0, 0.3, 5), lk.constant(0.3), lk.cosine(0.3, 0.0, 20)], [5, 12])
     fn = jax.jit(jax.vmap(lko.schedule(s)))
@@ -337,7 +362,8 @@ def test_large_steps_within_the_documented_float32_bound(drawn, t: int, duration
         c += math.log(1.0 + t * (m - 1.0) / config["period"]) / math.log(m)
     w = c * EPS32 * t
     lo, hi = max(0, math.floor(t - w)), math.ceil(t + w)
-    probes = {t, int(np.float32(t)), lo, hi, *np.linspace(lo, hi, 65).round().astype(int).tolist()}
+    # Every step of the window (a periodic curve can touch its extremes anywhere in it).
+    probes = {t, int(np.float32(t)), *np.linspace(lo, hi, min(hi - lo + 1, 4001)).round().astype(int).tolist()}
     near = [evaluate_config(config, u) for u in sorted(probes)]
     assume(bool(np.all(np.isfinite(near))) and max(map(abs, near)) < 1e30)
     got = float(jax.jit(s.to_optax())(jnp.asarray(t, jnp.int32)))

@@ -113,18 +113,18 @@ def _runner(opt: Any, var: Any) -> tuple[Any, Any]:
     def update_eager() -> float:
         var.assign(0.0)
         opt.apply([grad], [var])
-        return -float(var.numpy())
+        return -float(keras.ops.convert_to_numpy(var.value))
 
     def contiguous_eager(n: int) -> tuple[np.ndarray, int]:
         lrs = [update_eager() for _ in range(n)]
-        return np.array(lrs), int(opt.iterations.numpy())
+        return np.array(lrs), int(keras.ops.convert_to_numpy(opt.iterations.value))
 
     def seek_eager(counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
         lrs, after = [], []
         for c in counts:
             opt.iterations.assign(c)
             lrs.append(update_eager())
-            after.append(int(opt.iterations.numpy()))
+            after.append(int(keras.ops.convert_to_numpy(opt.iterations.value)))
         return np.array(lrs), np.array(after)
 
     return contiguous_eager, seek_eager
