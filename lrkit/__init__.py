@@ -12,7 +12,7 @@ nothing heavier.
 """
 
 from lrkit._base import Schedule, from_config
-from lrkit._compose import join, per_epoch, warmup
+from lrkit._compose import join, per_epoch, shift, warmup
 from lrkit._errors import BackendUnavailableError, ScheduleError
 from lrkit._plateau import PlateauMetricWarning, ReduceOnPlateau
 from lrkit._ports import from_keras, from_optax, from_torch, from_transformers
@@ -68,6 +68,7 @@ __all__ = [
     "piecewise_linear",
     "polynomial",
     "range_test_ramp",
+    "shift",
     "step",
     "warmup",
     "warmup_stable_decay",

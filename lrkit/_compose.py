@@ -405,8 +405,7 @@ def shift(schedule: Schedule, steps: int) -> Schedule:
 
     Examples:
       >>> import lrkit as lk
-      >>> from lrkit._compose import shift
-      >>> shift(lk.linear(0.0, 1.0, 4), 1)(0)
+      >>> lk.shift(lk.linear(0.0, 1.0, 4), 1)(0)
       0.25
     """
     return Shift(schedule, steps)

@@ -43,17 +43,10 @@ class SpecError(_errors.ScheduleError):
 def _callables() -> dict[str, Callable[..., Any]]:
     import lrkit
 
-    skip = {"Schedule", "ScheduleError", "BackendUnavailableError", "ReduceOnPlateau", "from_config"}
+    # Only what builds a schedule: the constructors and the text-friendly ports.
+    skip = {"from_config", "lr_range_test", "range_test_ramp"}
     skip.update(OBJECT_PORTS)
-    names = {n: getattr(lrkit, n) for n in lrkit.__all__ if n not in skip}
-    # Every schedule's repr must parse back: include the composition nodes that print as calls.
-    from lrkit import _compose
-
-    for n in ("shift",):
-        fn = getattr(_compose, n, None)
-        if callable(fn):
-            names[n] = fn
-    return names
+    return {n: getattr(lrkit, n) for n in lrkit.__all__ if n[0].islower() and n not in skip}
 
 
 def callable_names() -> list[str]:

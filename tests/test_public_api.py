@@ -14,14 +14,14 @@ BackendUnavailableError PlateauMetricWarning RangeTestResult ReduceOnPlateau Sch
 constant cosine cosine_restarts cosine_wave cyclic exponential
 from_config from_keras from_optax from_torch from_transformers
 inverse_sqrt inverse_time join linear lr_range_test multistep one_cycle per_epoch
-piecewise_constant piecewise_linear polynomial range_test_ramp step warmup warmup_stable_decay
+piecewise_constant piecewise_linear polynomial range_test_ramp shift step warmup warmup_stable_decay
 """.split()
 
 #: Constructors of the core (SPEC section 2): each documents its arguments and shows an example.
 CORE = """
 constant linear cosine cosine_wave exponential polynomial step multistep piecewise_constant
 piecewise_linear inverse_sqrt inverse_time cyclic one_cycle cosine_restarts warmup_stable_decay
-join warmup per_epoch from_config
+join warmup per_epoch shift from_config
 """.split()
 
 

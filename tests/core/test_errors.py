@@ -120,6 +120,10 @@ TABLE: dict = {
         {"schedule": [(0.1, TypeError), (None, TypeError), ("constant(0.1)", TypeError)],
          "steps_per_epoch": DURATION},
     ),
+    lk.shift: (
+        {"schedule": S, "steps": 10},
+        {"schedule": [(0.1, TypeError), (None, TypeError)], "steps": DURATION},
+    ),
 }
 
 CASES = [
