@@ -17,7 +17,7 @@ import pytest
 # Keras and optax together (the porting round trips).
 KNOWN = (
     "core", "python", "numpy", "torch", "jax", "optax", "keras", "tensorflow", "transformers",
-    "matplotlib", "cross",
+    "matplotlib", "cross", "lightning",
 )
 REQUESTED = tuple(b for b in os.environ.get("LRKIT_TEST_BACKENDS", "python,numpy").split(",") if b)
 _unknown = sorted(set(REQUESTED) - set(KNOWN))
