@@ -137,11 +137,12 @@ class CosineWave(Schedule):
         # `num_cycles * progress`, and a restart lands on the same step only if rounded alike.
         phase = ops.to_float(t) / float(self.steps) * self.cycles  # cycles completed
         eps = ops.eps(phase)
-        if eps > 2.0**-52:
+        if self.restart and eps > 2.0**-52:
             # float32 (JAX): XLA divides by a reciprocal, so a whole number of cycles can come out
-            # an ulp short (and a restart would read as the cycle's end); snap within 4 ulps.
+            # an ulp short (and a restart would read as the cycle's end); snap within 2 ulps, the
+            # rounding of the two products (the smooth wave is continuous there: no snap needed).
             whole = ops.floor(phase + 0.5)
-            phase = ops.where(ops.maximum(phase - whole, whole - phase) <= (4.0 * eps) * whole, whole, phase)
+            phase = ops.where(ops.maximum(phase - whole, whole - phase) <= (2.0 * eps) * whole, whole, phase)
         frac = phase - ops.floor(phase)  # position in the current cycle, in [0, 1)
         if self.restart:
             # Each cycle runs start -> end once, then jumps back.

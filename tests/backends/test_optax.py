@@ -363,7 +363,12 @@ def test_large_steps_within_the_documented_float32_bound(drawn, t: int, duration
     w = c * EPS32 * t
     lo, hi = max(0, math.floor(t - w)), math.ceil(t + w)
     # Every step of the window (a periodic curve can touch its extremes anywhere in it).
-    probes = {t, int(np.float32(t)), *np.linspace(lo, hi, min(hi - lo + 1, 4001)).round().astype(int).tolist()}
+    # The bound is on the continuous curve: a period near one step aliases at whole steps, so the
+    # window is also probed between them.
+    probes = {
+        t, int(np.float32(t)), *np.linspace(lo, hi, min(hi - lo + 1, 4001)).round().astype(int).tolist(),
+        *np.linspace(max(0.0, t - w), t + w, 2001).tolist(),
+    }
     near = [evaluate_config(config, u) for u in sorted(probes)]
     assume(bool(np.all(np.isfinite(near))) and max(map(abs, near)) < 1e30)
     got = float(jax.jit(s.to_optax())(jnp.asarray(t, jnp.int32)))
