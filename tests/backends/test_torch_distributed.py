@@ -94,6 +94,7 @@ def _worker(rank: int, port: int, tmp: str) -> None:
         final_resumed = [p.detach().flatten().tolist() for p in model.parameters()]
         with open(os.path.join(tmp, f"rank{rank}.json"), "w") as f:
             json.dump({"full": full, "resumed": first + rest, "final_full": final_full, "final_resumed": final_resumed}, f)
+        dist.barrier()  # no rank tears gloo down while its peer still talks to it (SIGABRT otherwise)
     finally:
         dist.destroy_process_group()
 

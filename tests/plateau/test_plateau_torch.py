@@ -219,6 +219,7 @@ def _ddp_worker(rank, world, port, out_dir):
                 sched.report(torch.tensor(local), reduce=reduce)
                 lrs.append(opt.param_groups[0]["lr"])
             torch.save(lrs, os.path.join(out_dir, f"lrs{rank}_{reduce}.pt"))
+        dist.barrier()  # no rank tears gloo down while its peer still talks to it
     finally:
         dist.destroy_process_group()
 
