@@ -229,8 +229,8 @@ def test_ddp_ranks_take_the_same_decision(tmp_path):
     """gloo, 2 real processes: with reduce="mean" both ranks follow the mean metric."""
     import torch.multiprocessing as mp
 
-    mp.start_processes(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True,
-                       start_method="fork")
+    # spawn, not fork: forking a process whose torch thread pools are running can deadlock.
+    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
     lrs0 = torch.load(tmp_path / "lrs0_mean.pt", weights_only=True)
     lrs1 = torch.load(tmp_path / "lrs1_mean.pt", weights_only=True)
     assert lrs0 == lrs1
