@@ -18,11 +18,15 @@ torch runs single-threaded so the two runs do not fight over cores.
 from __future__ import annotations
 
 import argparse
+import pathlib
 import statistics
+import sys
 import time
 
 import keras
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout too
 
 import lrkit as lk
 from lrkit.backends.keras import LearningRateSchedule

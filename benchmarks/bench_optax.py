@@ -14,12 +14,16 @@ Prints ``lrkit / optax`` time ratios; the target for ``train`` is at most 1.05. 
 from __future__ import annotations
 
 import argparse
+import pathlib
+import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout too
 
 import lrkit as lk
 
