@@ -8,6 +8,7 @@ A requested framework that fails to import is a *failure*, never a skip (einops'
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 # Keras and optax together (the porting round trips).
 KNOWN = (
     "core", "python", "numpy", "torch", "jax", "optax", "keras", "tensorflow", "transformers",
-    "matplotlib", "cross", "lightning",
+    "matplotlib", "cross", "lightning", "accelerate", "timm", "flax", "orbax", "mpmath",
 )
 REQUESTED = tuple(b for b in os.environ.get("LRKIT_TEST_BACKENDS", "python,numpy").split(",") if b)
 _unknown = sorted(set(REQUESTED) - set(KNOWN))
@@ -35,6 +36,15 @@ def need(name: str) -> Any:
         pytest.skip(f"{name} not in LRKIT_TEST_BACKENDS={','.join(REQUESTED)}", allow_module_level=True)
     if name in ("core", "python", "cross"):
         return None
+    if name == "timm":
+        # timm/__init__.py imports its model zoo, which needs torchvision (not installed: the registry's
+        # build is CUDA-only and cannot load beside the CPU torch). Only timm.scheduler is used.
+        spec = importlib.util.find_spec("timm")
+        if spec is None:
+            raise ImportError("timm is requested in LRKIT_TEST_BACKENDS but not installed")
+        return spec
+    if name == "orbax":
+        return importlib.import_module("orbax.checkpoint")
     return importlib.import_module(name)  # ImportError propagates: requested means required
 
 
