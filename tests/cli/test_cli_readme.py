@@ -4,14 +4,11 @@ the README says it prints."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from pathlib import Path
 
 import cli_run
 import helpers
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -19,23 +16,6 @@ README = ROOT / "README.md"
 
 def blocks(lang: str) -> list[str]:
     return re.findall(rf"^```{lang}\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.M | re.S)
-
-
-def needs(code: str) -> list[str]:
-    m = re.match(r"# needs: (.+)\n", code)
-    return [x.strip() for x in m.group(1).split(",")] if m else ["core"]
-
-
-def expected_output(code: str) -> list[str]:
-    """The ``# ...`` comment lines right after each ``print(...)`` line."""
-    out, lines = [], code.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("print("):
-            j = i + 1
-            while j < len(lines) and lines[j].startswith("# "):
-                out.append(lines[j][2:])
-                j += 1
-    return out
 
 
 def test_first_two_commands() -> None:
@@ -55,19 +35,6 @@ def test_sections_and_images() -> None:
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
         data = (ROOT / image).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, image
-
-
-PY = blocks("python")
-
-
-@pytest.mark.parametrize("code", PY, ids=[f"block{i}-{'+'.join(needs(c))}" for i, c in enumerate(PY)])
-def test_python_examples_run(code: str) -> None:
-    for n in needs(code):
-        helpers.need(n)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, str(README), "exec"), {"__name__": "__readme__"})
-    assert out.getvalue().splitlines() == expected_output(code)
 
 
 def test_cli_examples_print_what_the_readme_says() -> None:
