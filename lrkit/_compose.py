@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lrkit import _errors as E
@@ -19,6 +20,28 @@ def _schedule(owner: str, name: str, v: Any) -> Schedule:
             f"of type {type(v).__name__}"
         )
     return v
+
+
+class _Pieces(Sequence[Callable[[Any], Any]]):
+    """``pieces[i]`` evaluates child ``i`` with ``ops``, built only when asked for.
+
+    ``Ops.piecewise`` finds the piece of a step by binary search (Python floats, numpy) and calls only
+    that child, so a step costs the same for a join of 2 pieces as for 2,000: no list of n closures.
+    """
+
+    __slots__ = ("_ops", "_schedules")
+
+    def __init__(self, schedules: tuple[Schedule, ...], ops: Ops) -> None:
+        self._schedules, self._ops = schedules, ops
+
+    def __len__(self) -> int:
+        return len(self._schedules)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        child, ops = self._schedules[i], self._ops
+        return lambda u: child._eval(u, ops)
 
 
 def _shift(bs: list[int], by: int) -> list[int]:
@@ -50,7 +73,7 @@ class Join(Schedule):
     def _eval(self, t: Any, ops: Ops) -> Any:
         if not self.boundaries:
             return self.schedules[0]._eval(t, ops)
-        return ops.piecewise(t, self.boundaries, [s._eval_fn(ops) for s in self.schedules])
+        return ops.piecewise(t, self.boundaries, _Pieces(self.schedules, ops))
 
     @property
     def duration(self) -> int | None:
