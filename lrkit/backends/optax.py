@@ -95,7 +95,7 @@ def schedule(s: Schedule) -> Callable[[Any], jax.Array]:
 
 
 # Reduce-on-plateau gradient transformation (separate module, re-exported here):
-from lrkit.backends._optax_plateau import PlateauState, reduce_on_plateau  # noqa: E402
+from lrkit.backends._optax_plateau import PlateauState, reduce_on_plateau, scale_by_plateau  # noqa: E402
 from lrkit.backends._optax_range import lr_range_test  # noqa: E402
 
-__all__ += ["PlateauState", "lr_range_test", "reduce_on_plateau"]
+__all__ += ["PlateauState", "lr_range_test", "reduce_on_plateau", "scale_by_plateau"]
