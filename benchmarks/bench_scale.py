@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout too
 
-import lrkit as lk  # noqa: E402
+import lrkit as lk
 
 SIZES = (2, 20, 200, 2000)
 PIECE = 10  # steps per piece
