@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lrkit._base import Schedule, from_config
 from lrkit._compose import join, per_epoch, shift, warmup
 from lrkit._errors import BackendUnavailableError, ScheduleError
+from lrkit._recipes import cooldown, per_tokens, rounded, stretch
 from lrkit._schedules import (
     constant,
     cosine,
@@ -83,6 +84,7 @@ __all__ = [
     "Schedule",
     "ScheduleError",
     "constant",
+    "cooldown",
     "cosine",
     "cosine_restarts",
     "cosine_wave",
@@ -101,12 +103,15 @@ __all__ = [
     "multistep",
     "one_cycle",
     "per_epoch",
+    "per_tokens",
     "piecewise_constant",
     "piecewise_linear",
     "polynomial",
     "range_test_ramp",
+    "rounded",
     "shift",
     "step",
+    "stretch",
     "warmup",
     "warmup_stable_decay",
 ]

@@ -75,7 +75,43 @@ def frozen(cls: type[Schedule]) -> type[Schedule]:
                 fields[name] = Field(name, klass.__dict__.get(name, MISSING))
     cls._fields = tuple(fields.values())
     cls._names = tuple(fields)
+    prop = cls.__dict__.get("duration")
+    if isinstance(prop, property) and prop.fget is not None:
+        cls.duration = property(_bound_only(prop.fget), doc=prop.__doc__)  # type: ignore[assignment]
     return cls
+
+
+def _bound_only(fget: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``duration`` of a schedule with percentages left raises (its length is not known yet)."""
+
+    def duration(self: Any) -> Any:
+        if self._unbound:
+            raise _errors.unbound_error(f"{self.kind}.duration", _percent_text(self))
+        return fget(self)
+
+    return duration
+
+
+def _has_percent(v: Any) -> bool:
+    if isinstance(v, Schedule):
+        return v._unbound
+    if isinstance(v, tuple):
+        return any(_has_percent(x) for x in v)
+    return isinstance(v, _errors.Percent)
+
+
+def _percents(v: Any) -> list[str]:
+    if isinstance(v, Schedule):
+        return [p for n in v._names for p in _percents(getattr(v, n))]
+    if isinstance(v, tuple):
+        return [p for x in v for p in _percents(x)]
+    return [v.text] if isinstance(v, _errors.Percent) else []
+
+
+def _percent_text(s: Any) -> str:
+    ps = list(dict.fromkeys(_percents(s)))
+    shown = ", ".join(repr(p) for p in ps[:4]) + (", ..." if len(ps) > 4 else "")
+    return f"durations in percent of the run ({shown})"
 
 
 def fields(node: Any) -> tuple[Field, ...]:
@@ -133,6 +169,13 @@ class Schedule:
     #: Constructor arguments, set by ``@frozen``.
     _fields: ClassVar[tuple[Field, ...]] = ()
     _names: ClassVar[tuple[str, ...]] = ()
+    #: True while a duration is a percentage of the run (set per instance by ``__init__``).
+    _unbound: bool = False
+    #: How ``bind``/``stretch`` retime the node (see ``lrkit._time``): fields that are consecutive
+    #: pieces from local step 0, fields holding step positions, and lengths independent of position.
+    _chain: ClassVar[tuple[str, ...]] = ()
+    _positions: ClassVar[tuple[str, ...]] = ()
+    _periods: ClassVar[tuple[str, ...]] = ()
 
     # -- construction and identity (what ``dataclass(frozen=True)`` would generate) -------------
 
@@ -155,6 +198,8 @@ class Schedule:
         for name in names:
             object.__setattr__(self, name, values[name])
         self.__post_init__()
+        if any(_has_percent(getattr(self, n)) for n in names):
+            object.__setattr__(self, "_unbound", True)
 
     def __post_init__(self) -> None:
         pass
@@ -182,6 +227,8 @@ class Schedule:
         raise NotImplementedError
 
     def __call__(self, step: Any) -> Any:
+        if self._unbound:
+            raise _errors.unbound_error(self.kind, _percent_text(self))
         if type(step) is int:
             # Python ints stay ints through the composition nodes (offsets, epochs, boundaries are
             # exact at any size); each leaf converts its local step to float once.
@@ -306,6 +353,8 @@ class Schedule:
         Returns:
           A sorted tuple of distinct integers.
         """
+        if self._unbound:
+            raise _errors.unbound_error(f"{self.kind}.breakpoints", _percent_text(self))
         return tuple(sorted({b for b in self._breaks(int(until)) if 0 < b < until}))
 
     def _breaks(self, until: int) -> list[int]:
@@ -323,7 +372,9 @@ class Schedule:
             if f.name in self._children:
                 v = [c.to_config() for c in v] if isinstance(v, tuple) else v.to_config()
             elif isinstance(v, tuple):
-                v = list(v)
+                v = [str(x) if isinstance(x, _errors.Percent) else x for x in v]
+            elif isinstance(v, _errors.Percent):
+                v = str(v)
             config[f.name] = v
         return config
 
@@ -340,31 +391,92 @@ class Schedule:
             parts.append(text if required else f"{f.name}={text}")
         return f"{self.kind}({', '.join(parts)})"
 
+    # -- run length: percentages, rounding --------------------------------------------------
+
+    @property
+    def unbound(self) -> bool:
+        """``True`` while some duration is a percentage of the run (``"5%"``): see :meth:`bind`."""
+        return self._unbound
+
+    def bind(self, total_steps: int) -> Schedule:
+        """This schedule with every percentage of the run resolved to steps.
+
+        A duration ``"P%"`` becomes ``round(P * total_steps / 100)`` steps, rounded half up. The
+        rounding is done on the *positions* where pieces start and end (cumulatively), so pieces
+        that together name 100% (a ``join``'s children, ``warmup`` and the schedule after it,
+        ``warmup_stable_decay``'s three phases, ``cooldown``'s ``at`` and ``steps``) always sum to
+        exactly ``total_steps``, and every whole-step duration stays as written. Inside
+        ``per_epoch`` a percentage is of the run's epochs; inside ``per_tokens`` of its tokens.
+
+        Args:
+          total_steps: the number of optimizer updates in the run, a positive integer.
+
+        Returns:
+          A schedule of the same form with whole-step durations (``self`` if none is a percentage).
+
+        Raises:
+          ValueError: ``total_steps`` is not a positive integer, or a percentage resolves to a
+            duration the schedule refuses (e.g. ``"1%"`` of 10 steps is 0 steps).
+
+        Examples:
+          >>> import lrkit as lk
+          >>> s = lk.warmup(lk.cosine(1.0, 0.0, "95%"), "5%")
+          >>> s
+          warmup(cosine(1.0, 0.0, '95%'), '5%')
+          >>> s.unbound, s.bind(total_steps=1001)
+          (True, warmup(cosine(1.0, 0.0, 951), 50))
+        """
+        from lrkit._time import bind
+
+        return bind(self, total_steps)
+
+    def round(self) -> Schedule:
+        """Integer values (round half to even): ``lrkit.rounded(self)``.
+
+        Examples:
+          >>> import lrkit as lk
+          >>> [lk.linear(8.0, 12.0, 8).round()(t) for t in (0, 1, 2, 3)]
+          [8.0, 8.0, 9.0, 10.0]
+        """
+        from lrkit._recipes import rounded
+
+        return rounded(self)
+
+    def _retime(self, rt: Any, offset: Any) -> Schedule:
+        """The node with its durations mapped by ``rt`` (``lrkit._time``), its local 0 at ``offset``."""
+        from lrkit._time import retime_fields
+
+        return retime_fields(self, rt, offset)
+
     # -- adapters ---------------------------------------------------------------------------
 
     def to_torch(self, optimizer: Any, **kwargs: Any) -> Any:
-        """``lrkit.backends.torch.LRScheduler(optimizer, self, **kwargs)``."""
+        """``lrkit.backends.torch.LRScheduler(optimizer, self, **kwargs)`` (``total_steps=`` binds percentages)."""
         from lrkit.backends import torch as backend
 
         return backend.LRScheduler(optimizer, self, **kwargs)
 
     def to_keras(self, **kwargs: Any) -> Any:
-        """``lrkit.backends.keras.LearningRateSchedule(self, **kwargs)``."""
+        """``lrkit.backends.keras.LearningRateSchedule(self, **kwargs)`` (``total_steps=`` binds percentages)."""
         from lrkit.backends import keras as backend
 
         return backend.LearningRateSchedule(self, **kwargs)
 
-    def to_optax(self) -> Callable[[Any], Any]:
-        """``lrkit.backends.optax.schedule(self)``: an optax ``count -> value`` schedule."""
+    def to_optax(self, *, total_steps: int | None = None) -> Callable[[Any], Any]:
+        """``lrkit.backends.optax.schedule(self, total_steps=...)``: an optax ``count -> value`` schedule."""
         from lrkit.backends import optax as backend
 
-        return backend.schedule(self)
+        return backend.schedule(self, total_steps=total_steps)
 
-    def plot(self, steps: int | None = None, *, ax: Any = None, **kwargs: Any) -> Any:
-        """Draw the curve with matplotlib (``pip install 'lrkit[plot]'``); returns the axes."""
+    def plot(self, steps: int | None = None, *, ax: Any = None, total_steps: int | None = None, **kwargs: Any) -> Any:
+        """Draw the curve with matplotlib (``pip install 'lrkit[plot]'``); returns the axes.
+
+        ``total_steps`` binds percentages of the run first (see :meth:`bind`).
+        """
         from lrkit._plot import plot
+        from lrkit._time import resolve
 
-        return plot(self, steps=steps, ax=ax, **kwargs)
+        return plot(resolve("plot", self, total_steps), steps=steps, ax=ax, **kwargs)
 
 
 def from_config(config: Any) -> Schedule:

@@ -60,7 +60,7 @@ class Join(Schedule):
         ss = E.sequence(self.kind, "schedules", self.schedules, min_len=1)
         ss = tuple(_schedule(self.kind, f"schedules[{i}]", s) for i, s in enumerate(ss))
         bs = E.sequence(self.kind, "boundaries", self.boundaries)
-        bs = E.each(self.kind, "boundaries", bs, E.positive_int)
+        bs = E.each(self.kind, "boundaries", bs, E.duration)
         if len(bs) != len(ss) - 1:
             raise E.ScheduleError(
                 f"{self.kind}: `boundaries` must have one entry fewer than `schedules` "
@@ -74,6 +74,17 @@ class Join(Schedule):
         if not self.boundaries:
             return self.schedules[0]._eval(t, ops)
         return ops.piecewise(t, self.boundaries, _Pieces(self.schedules, ops))
+
+    def _retime(self, rt: Any, offset: Any) -> Schedule:
+        from lrkit._time import rebuild, retime_position
+
+        starts = [rt.length(0)] + [rt.length(b) for b in self.boundaries]
+        values = {
+            "boundaries": tuple(retime_position(rt, offset, b) for b in self.boundaries),
+            # A child kept as a percentage (stretch) has an unknown start: it keeps its own origin.
+            "schedules": tuple(c._retime(rt, offset + (x if x is not None else 0)) for c, x in zip(self.schedules, starts)),
+        }
+        return rebuild(self, values)
 
     @property
     def duration(self) -> int | None:
@@ -100,10 +111,12 @@ class Warmup(Schedule):
 
     def __post_init__(self) -> None:
         _schedule(self.kind, "schedule", self.schedule)
-        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        _set(self, "steps", E.duration(self.kind, "steps", self.steps))
         _set(self, "start", E.value(self.kind, "start", self.start))
         E.choice(self.kind, "shape", self.shape, ("linear", "cosine", "exponential"))
         _set(self, "overlay", E.boolean(self.kind, "overlay", self.overlay))
+        if self.schedule._unbound:  # the target is known once the schedule is bound
+            return
         target = float(self.schedule(0))
         if self.shape == "exponential" and not (self.start > 0 and target > 0):
             raise E.ScheduleError(
@@ -129,6 +142,14 @@ class Warmup(Schedule):
             steps = self.steps
             return ops.piecewise(t, (steps,), [lambda u: self._ramp(u, ops), lambda u: child(u + steps)])
         return ops.piecewise(t, (self.steps,), [lambda u: self._ramp(u, ops), child])
+
+    def _retime(self, rt: Any, offset: Any) -> Schedule:
+        from lrkit._time import rebuild, retime_chain
+
+        (steps,), end = retime_chain(rt, offset, [self.steps])
+        child = self.schedule._retime(rt, offset if self.overlay else offset + end)
+        return rebuild(self, {"schedule": child, "steps": steps, "start": self.start, "shape": self.shape,
+                              "overlay": self.overlay})
 
     @property
     def duration(self) -> int | None:
@@ -156,6 +177,12 @@ class PerEpoch(Schedule):
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         return self.schedule._eval(ops.floordiv(t, self.steps_per_epoch), ops)
+
+    def _retime(self, rt: Any, offset: Any) -> Schedule:
+        from lrkit._time import rebuild
+
+        k = self.steps_per_epoch
+        return rebuild(self, {"schedule": self.schedule._retime(rt.epochs(k), offset / k), "steps_per_epoch": k})
 
     @property
     def duration(self) -> int | None:
@@ -297,10 +324,20 @@ class Shift(Schedule):
 
     def __post_init__(self) -> None:
         _schedule(self.kind, "schedule", self.schedule)
-        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        _set(self, "steps", E.duration(self.kind, "steps", self.steps))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         return self.schedule._eval(t + self.steps, ops)
+
+    def _retime(self, rt: Any, offset: Any) -> Schedule:
+        from lrkit._time import rebuild, round_half_up
+
+        n = rt.length(self.steps)
+        if n is None:
+            return rebuild(self, {"schedule": self.schedule._retime(rt, offset), "steps": self.steps})
+        # The child's step 0 lies `steps` before this node's.
+        steps = round_half_up(offset) - round_half_up(offset - n)
+        return rebuild(self, {"schedule": self.schedule._retime(rt, offset - n), "steps": steps})
 
     @property
     def duration(self) -> int | None:

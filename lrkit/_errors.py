@@ -115,11 +115,120 @@ def each(owner: str, name: str, items: tuple[Any, ...], check: Any) -> tuple[Any
 
 def strictly_increasing(owner: str, name: str, v: tuple[Any, ...]) -> None:
     for a, b in zip(v, v[1:]):
-        if not b > a:
-            raise _fail(owner, name, "strictly increasing", list(v))
+        pair = _same_kind(a, b)
+        if pair is not None and not pair[1] > pair[0]:
+            raise _fail(owner, name, "strictly increasing", [*v])
 
 
 def non_decreasing(owner: str, name: str, v: tuple[Any, ...]) -> None:
     for a, b in zip(v, v[1:]):
-        if b < a:
+        pair = _same_kind(a, b)
+        if pair is not None and pair[1] < pair[0]:
             raise _fail(owner, name, "sorted in non-decreasing order", list(v))
+
+
+# -- durations: a whole number of steps, or a percentage of the run -----------------------------
+
+
+class Percent:
+    """A duration written as a percentage of the run (``"2.5%"``), resolved by ``Schedule.bind``.
+
+    Holds the exact value (a ``Fraction`` of percent) and prints as the string it was written as
+    (normalised: ``"2.50%"`` prints ``'2.5%'``), so ``repr`` and ``to_config`` keep the percentage.
+    Arithmetic and comparison with numbers raise ``ValueError`` naming ``total_steps``: a schedule
+    holding a ``Percent`` cannot be evaluated before it is bound.
+    """
+
+    __slots__ = ("fraction", "text")
+
+    def __init__(self, text: str, fraction: Any) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "fraction", fraction)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Percent is immutable")
+
+    def __repr__(self) -> str:
+        return repr(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Percent) and other.fraction == self.fraction
+
+    def __hash__(self) -> int:
+        return hash(("Percent", self.fraction))
+
+    def __reduce__(self) -> Any:
+        return (parse_percent, (self.text,))
+
+    def _unbound(self, *_: Any) -> Any:
+        raise unbound_error("schedule", f"a duration of {self.text} of the run")
+
+    __float__ = __int__ = __index__ = _unbound
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _unbound
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __neg__ = _unbound
+    __lt__ = __le__ = __gt__ = __ge__ = _unbound
+
+
+def unbound_error(owner: str, what: str) -> ScheduleError:
+    """The error for using a schedule that still holds percentages of the run."""
+    return ScheduleError(
+        f"{owner}: the schedule has {what}, so it needs the run's length: "
+        "pass `total_steps` (the number of optimizer updates in the run), or call "
+        "schedule.bind(total_steps=N) first. Received: total_steps=None"
+    )
+
+
+_PERCENT_CHARS = frozenset("0123456789.")
+
+
+def parse_percent(text: str) -> Percent | None:
+    """``"2.5%"`` as a ``Percent``; ``None`` if ``text`` is not a decimal number followed by ``%``.
+
+    The range ``0 < P <= 100`` is checked by the caller (``duration``), which names the argument.
+    """
+    from decimal import Decimal
+    from fractions import Fraction
+
+    body = text.strip()
+    if not body.endswith("%"):
+        return None
+    body = body[:-1].strip()
+    if not body or not set(body) <= _PERCENT_CHARS or body.count(".") > 1 or body == ".":
+        return None
+    d = Decimal(body)
+    canon = format(d.normalize(), "f") if d != 0 else "0"
+    return Percent(f"{canon}%", Fraction(d))
+
+
+def duration(owner: str, name: str, v: Any, *, zero: bool = False) -> int | Percent:
+    """A duration: a positive integer (non-negative with ``zero``) or a percentage of the run.
+
+    ``"P%"`` (``0 < P <= 100``, ``P`` a decimal number such as ``"2.5"``) becomes a :class:`Percent`,
+    resolved to ``round(P * total_steps / 100)`` steps by ``Schedule.bind``.
+    """
+    if isinstance(v, Percent):
+        return v
+    if isinstance(v, str):
+        p = parse_percent(v)
+        if p is None or not 0 < p.fraction <= 100:
+            kind = "a non-negative integer" if zero else "a positive integer"
+            raise _fail(owner, name, f"{kind} or a percentage of the run between 0% (excluded) and 100%, "
+                        "such as '5%' or '2.5%'", v)
+        return p
+    if not _is_int(v):
+        kind = "a non-negative integer" if zero else "a positive integer"
+        raise _type_fail(owner, name, f"{kind} or a percentage of the run such as '5%'", v)
+    return non_negative_int(owner, name, v) if zero else positive_int(owner, name, v)
+
+
+def _same_kind(a: Any, b: Any) -> tuple[Any, Any] | None:
+    """Two positions in comparable form, or ``None`` (a step and a percentage: compared once bound)."""
+    pa, pb = isinstance(a, Percent), isinstance(b, Percent)
+    if pa and pb:
+        return a.fraction, b.fraction
+    if pa or pb:
+        return None
+    return a, b

@@ -38,6 +38,10 @@ def _cos_anneal(ops: Ops, start: Any, end: Any, remaining: Any, per: float | Non
     return out
 
 
+def _duration0(owner: str, name: str, v: Any) -> Any:
+    return E.duration(owner, name, v, zero=True)
+
+
 def _every(k: int, until: int) -> list[int]:
     """Multiples of ``k`` below ``until`` (at most ``MAX_BREAKS`` of them)."""
     return list(range(k, min(until, k * (MAX_BREAKS + 1)), k))
@@ -70,6 +74,7 @@ class Constant(Schedule):
 @_frozen
 class Linear(Schedule):
     kind = "linear"
+    _chain = ("steps",)
     start: float
     end: float
     steps: int
@@ -77,7 +82,7 @@ class Linear(Schedule):
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
         _set(self, "end", E.value(self.kind, "end", self.end))
-        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        _set(self, "steps", E.duration(self.kind, "steps", self.steps))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         if self.start == self.end:
@@ -94,6 +99,7 @@ class Linear(Schedule):
 @_frozen
 class Cosine(Schedule):
     kind = "cosine"
+    _chain = ("steps",)
     start: float
     end: float
     steps: int
@@ -101,7 +107,7 @@ class Cosine(Schedule):
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
         _set(self, "end", E.value(self.kind, "end", self.end))
-        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        _set(self, "steps", E.duration(self.kind, "steps", self.steps))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         n = float(self.steps)
@@ -119,6 +125,7 @@ class CosineWave(Schedule):
     """Cosine that keeps oscillating past ``steps`` (torch ``CosineAnnealingLR``, transformers)."""
 
     kind = "cosine_wave"
+    _chain = ("steps",)
     start: float
     end: float
     steps: int
@@ -128,7 +135,7 @@ class CosineWave(Schedule):
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
         _set(self, "end", E.value(self.kind, "end", self.end))
-        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        _set(self, "steps", E.duration(self.kind, "steps", self.steps))
         _set(self, "cycles", E.positive(self.kind, "cycles", self.cycles))
         _set(self, "restart", E.boolean(self.kind, "restart", self.restart))
 
@@ -166,6 +173,7 @@ class CosineWave(Schedule):
 @_frozen
 class Exponential(Schedule):
     kind = "exponential"
+    _periods = ("every",)
     start: float
     rate: float
     every: int
@@ -175,7 +183,7 @@ class Exponential(Schedule):
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
         _set(self, "rate", E.positive(self.kind, "rate", self.rate))
-        _set(self, "every", E.positive_int(self.kind, "every", self.every))
+        _set(self, "every", E.duration(self.kind, "every", self.every))
         _set(self, "staircase", E.boolean(self.kind, "staircase", self.staircase))
         if self.end is not None:
             _set(self, "end", E.value(self.kind, "end", self.end))
@@ -205,6 +213,7 @@ class Exponential(Schedule):
 @_frozen
 class Polynomial(Schedule):
     kind = "polynomial"
+    _chain = ("steps",)
     start: float
     end: float
     steps: int
@@ -214,7 +223,7 @@ class Polynomial(Schedule):
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
         _set(self, "end", E.value(self.kind, "end", self.end))
-        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        _set(self, "steps", E.duration(self.kind, "steps", self.steps))
         _set(self, "power", E.positive(self.kind, "power", self.power))
         _set(self, "cycle", E.boolean(self.kind, "cycle", self.cycle))
 
@@ -241,6 +250,7 @@ class Polynomial(Schedule):
 @_frozen
 class Step(Schedule):
     kind = "step"
+    _periods = ("every",)
     start: float
     gamma: float
     every: int
@@ -248,7 +258,7 @@ class Step(Schedule):
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
         _set(self, "gamma", E.positive(self.kind, "gamma", self.gamma))
-        _set(self, "every", E.positive_int(self.kind, "every", self.every))
+        _set(self, "every", E.duration(self.kind, "every", self.every))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         # floor(t / every) in the step's own type: exact (XLA divides by a reciprocal).
@@ -264,6 +274,7 @@ class Step(Schedule):
 @_frozen
 class MultiStep(Schedule):
     kind = "multistep"
+    _positions = ("milestones",)
     start: float
     milestones: tuple[int, ...]
     gamma: float
@@ -271,7 +282,7 @@ class MultiStep(Schedule):
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
         ms = E.sequence(self.kind, "milestones", self.milestones)
-        ms = E.each(self.kind, "milestones", ms, E.positive_int)
+        ms = E.each(self.kind, "milestones", ms, E.duration)
         E.non_decreasing(self.kind, "milestones", ms)
         _set(self, "milestones", ms)
         _set(self, "gamma", E.positive(self.kind, "gamma", self.gamma))
@@ -293,12 +304,13 @@ class MultiStep(Schedule):
 @_frozen
 class PiecewiseConstant(Schedule):
     kind = "piecewise_constant"
+    _positions = ("boundaries",)
     boundaries: tuple[int, ...]
     values: tuple[float, ...]
 
     def __post_init__(self) -> None:
         bs = E.sequence(self.kind, "boundaries", self.boundaries)
-        bs = E.each(self.kind, "boundaries", bs, E.positive_int)
+        bs = E.each(self.kind, "boundaries", bs, E.duration)
         E.strictly_increasing(self.kind, "boundaries", bs)
         vs = E.sequence(self.kind, "values", self.values, min_len=1)
         vs = E.each(self.kind, "values", vs, E.value)
@@ -327,12 +339,13 @@ class PiecewiseConstant(Schedule):
 @_frozen
 class PiecewiseLinear(Schedule):
     kind = "piecewise_linear"
+    _positions = ("steps",)
     steps: tuple[int, ...]
     values: tuple[float, ...]
 
     def __post_init__(self) -> None:
         xs = E.sequence(self.kind, "steps", self.steps, min_len=1)
-        xs = E.each(self.kind, "steps", xs, E.non_negative_int)
+        xs = E.each(self.kind, "steps", xs, _duration0)
         E.strictly_increasing(self.kind, "steps", xs)
         vs = E.sequence(self.kind, "values", self.values, min_len=1)
         vs = E.each(self.kind, "values", vs, E.value)
@@ -367,12 +380,13 @@ class PiecewiseLinear(Schedule):
 @_frozen
 class InverseSqrt(Schedule):
     kind = "inverse_sqrt"
+    _periods = ("timescale",)
     start: float
     timescale: int
 
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
-        _set(self, "timescale", E.positive_int(self.kind, "timescale", self.timescale))
+        _set(self, "timescale", E.duration(self.kind, "timescale", self.timescale))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         return self.start / ops.sqrt(1.0 + ops.to_float(t) / float(self.timescale))
@@ -382,6 +396,7 @@ class InverseSqrt(Schedule):
 @_frozen
 class InverseTime(Schedule):
     kind = "inverse_time"
+    _periods = ("every",)
     start: float
     rate: float
     every: int
@@ -390,7 +405,7 @@ class InverseTime(Schedule):
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
         _set(self, "rate", E.positive(self.kind, "rate", self.rate))
-        _set(self, "every", E.positive_int(self.kind, "every", self.every))
+        _set(self, "every", E.duration(self.kind, "every", self.every))
         _set(self, "staircase", E.boolean(self.kind, "staircase", self.staircase))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
@@ -408,6 +423,7 @@ class InverseTime(Schedule):
 @_frozen
 class Cyclic(Schedule):
     kind = "cyclic"
+    _chain = ("up", "down")
     low: float
     high: float
     up: int
@@ -418,9 +434,9 @@ class Cyclic(Schedule):
     def __post_init__(self) -> None:
         _set(self, "low", E.value(self.kind, "low", self.low))
         _set(self, "high", E.value(self.kind, "high", self.high))
-        _set(self, "up", E.positive_int(self.kind, "up", self.up))
+        _set(self, "up", E.duration(self.kind, "up", self.up))
         if self.down is not None:
-            _set(self, "down", E.positive_int(self.kind, "down", self.down))
+            _set(self, "down", E.duration(self.kind, "down", self.down))
         E.choice(self.kind, "mode", self.mode, ("triangular", "triangular2", "exp_range"))
         _set(self, "gamma", E.positive(self.kind, "gamma", self.gamma))
 
@@ -449,6 +465,7 @@ class Cyclic(Schedule):
 @_frozen
 class OneCycle(Schedule):
     kind = "one_cycle"
+    _chain = ("steps",)
     peak: float
     steps: int
     pct_start: float = 0.3
@@ -459,7 +476,7 @@ class OneCycle(Schedule):
 
     def __post_init__(self) -> None:
         _set(self, "peak", E.value(self.kind, "peak", self.peak))
-        _set(self, "steps", E.positive_int(self.kind, "steps", self.steps))
+        _set(self, "steps", E.duration(self.kind, "steps", self.steps))
         pct = E.real(self.kind, "pct_start", self.pct_start)
         if not 0.0 < pct < 1.0:
             raise E.ScheduleError(
@@ -471,7 +488,7 @@ class OneCycle(Schedule):
         _set(self, "final_div_factor", E.positive(self.kind, "final_div_factor", self.final_div_factor))
         E.choice(self.kind, "anneal", self.anneal, ("cosine", "linear"))
         _set(self, "three_phase", E.boolean(self.kind, "three_phase", self.three_phase))
-        for i, (a, b, _, _) in enumerate(self._phases()):
+        for i, (a, b, _, _) in enumerate(() if isinstance(self.steps, E.Percent) else self._phases()):
             if b == a:
                 raise E.ScheduleError(
                     f"{self.kind}: phase {i} would be empty with steps={self.steps} and "
@@ -518,6 +535,7 @@ class OneCycle(Schedule):
 @_frozen
 class CosineRestarts(Schedule):
     kind = "cosine_restarts"
+    _periods = ("period",)
     start: float
     end: float
     period: int
@@ -527,7 +545,7 @@ class CosineRestarts(Schedule):
     def __post_init__(self) -> None:
         _set(self, "start", E.value(self.kind, "start", self.start))
         _set(self, "end", E.value(self.kind, "end", self.end))
-        _set(self, "period", E.positive_int(self.kind, "period", self.period))
+        _set(self, "period", E.duration(self.kind, "period", self.period))
         m = E.real(self.kind, "period_mult", self.period_mult)
         if m < 1.0:
             raise E.ScheduleError(
@@ -582,6 +600,7 @@ class CosineRestarts(Schedule):
 @_frozen
 class WarmupStableDecay(Schedule):
     kind = "warmup_stable_decay"
+    _chain = ("warmup", "stable", "decay")
     peak: float
     warmup: int
     stable: int
@@ -591,11 +610,11 @@ class WarmupStableDecay(Schedule):
 
     def __post_init__(self) -> None:
         _set(self, "peak", E.value(self.kind, "peak", self.peak))
-        _set(self, "warmup", E.non_negative_int(self.kind, "warmup", self.warmup))
-        _set(self, "stable", E.non_negative_int(self.kind, "stable", self.stable))
-        _set(self, "decay", E.positive_int(self.kind, "decay", self.decay))
+        _set(self, "warmup", E.duration(self.kind, "warmup", self.warmup, zero=True))
+        _set(self, "stable", E.duration(self.kind, "stable", self.stable, zero=True))
+        _set(self, "decay", E.duration(self.kind, "decay", self.decay))
         _set(self, "end", E.value(self.kind, "end", self.end))
-        E.choice(self.kind, "shape", self.shape, ("linear", "cosine", "sqrt"))
+        E.choice(self.kind, "shape", self.shape, ("linear", "cosine", "sqrt", "square"))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         tf = ops.to_float(t)
@@ -607,8 +626,10 @@ class WarmupStableDecay(Schedule):
             dec = self.end * (1.0 - r) + self.peak * r
         elif self.shape == "cosine":
             dec = _cos_anneal(ops, self.peak, self.end, r)
-        else:
+        elif self.shape == "sqrt":
             dec = self.end + (self.peak - self.end) * (1.0 - ops.sqrt(done / d))
+        else:  # square: 1 - x**2 = (1 - x)(1 + x), with 1 - x = r exact
+            dec = self.end + (self.peak - self.end) * (r * (2.0 - r))
         if self.warmup == 0:
             return dec
         ramp = self.peak * (ops.minimum(tf, w) / w)
@@ -962,15 +983,18 @@ def warmup_stable_decay(
 ) -> Schedule:
     r"""Warmup-stable-decay (WSD): linear warmup from 0, hold ``peak``, then decay to ``end``.
 
-    The decay over ``decay`` steps is ``linear``, ``cosine`` or ``sqrt``
-    (:math:`\mathrm{end} + (\mathrm{peak} - \mathrm{end})(1 - \sqrt{d / \mathrm{decay}})`).
+    The decay over ``decay`` steps, with :math:`x = d / \mathrm{decay}` the fraction done, is
+    ``linear``, ``cosine``, ``sqrt``
+    (:math:`\mathrm{end} + (\mathrm{peak} - \mathrm{end})(1 - \sqrt{x})`, "1-sqrt") or ``square``
+    (:math:`\mathrm{end} + (\mathrm{peak} - \mathrm{end})(1 - x^2)`, "1-square"). Each phase may be
+    a percentage of the run (``warmup_stable_decay(3e-4, "5%", "75%", "20%")``, see ``Schedule.bind``).
 
     Args:
       peak: the plateau value (finite, non-negative).
-      warmup, stable: non-negative integers.
-      decay: a positive integer.
+      warmup, stable: non-negative integers (or percentages of the run).
+      decay: a positive integer (or a percentage of the run).
       end: final value (finite, non-negative).
-      shape: ``"linear"``, ``"cosine"`` or ``"sqrt"``.
+      shape: ``"linear"``, ``"cosine"``, ``"sqrt"`` or ``"square"``.
 
     Examples:
       >>> import lrkit as lk

@@ -242,6 +242,8 @@ def _warmup_stable_decay(c: Config, t: float) -> float:
         return end + (peak - end) * (1 + math.cos(math.pi * x)) / 2
     if shape == "sqrt":
         return end + (peak - end) * (1 - math.sqrt(x))
+    if shape == "square":
+        return end + (peak - end) * (1 - x * x)
     raise ValueError(f"reference: unknown warmup_stable_decay shape {shape!r}")
 
 
@@ -300,6 +302,72 @@ def _power(c: Config, t: float) -> float:
     return _pow(evaluate_config(c["schedule"], t), c["exponent"])
 
 
+def _cooldown(c: Config, t: float) -> float:
+    at, steps, end, shape = c["at"], c["steps"], c.get("end", 0.0), c.get("shape", "linear")
+    if t < at:
+        return evaluate_config(c["schedule"], t)
+    v0 = evaluate_config(c["schedule"], at)
+    x = min(t - at, steps) / steps  # fraction of the cooldown done
+    if shape == "linear":
+        return v0 + (end - v0) * x
+    if shape == "cosine":
+        return end + (v0 - end) * (1 + math.cos(math.pi * x)) / 2
+    if shape == "sqrt":
+        return end + (v0 - end) * (1 - math.sqrt(x))
+    if shape == "square":
+        return end + (v0 - end) * (1 - x**2)
+    raise ValueError(f"reference: unknown cooldown shape {shape!r}")
+
+
+def _rounded(c: Config, t: float) -> float:
+    """Round half to even; a value within 4 ulps of a half counts as the half (lrkit's documented rule,
+    so a half computed with a rounding error still rounds to even)."""
+    v = evaluate_config(c["schedule"], t)
+    r = math.floor(v)
+    if abs((v - r) - 0.5) <= 4 * 2.0**-52 * max(v, 1.0):
+        return float(r if r % 2 == 0 else r + 1)
+    return float(round(v))
+
+
+def _settles(c: Config) -> int:
+    """The step after which a batch-size schedule (constant, linear, piecewise_constant, warmup,
+    join, rounded) no longer changes."""
+    kind = c["type"]
+    if kind == "constant":
+        return 0
+    if kind == "linear":
+        return c["steps"]
+    if kind == "piecewise_constant":
+        return c["boundaries"][-1] if c["boundaries"] else 0
+    if kind == "warmup":
+        inner = _settles(c["schedule"])
+        return max(c["steps"], inner) if c.get("overlay", False) else c["steps"] + inner
+    if kind == "join":
+        return (c["boundaries"][-1] if c["boundaries"] else 0) + _settles(c["schedules"][-1])
+    if kind == "rounded":
+        return _settles(c["schedule"])
+    raise ValueError(f"reference: {kind} is not a batch-size schedule")
+
+
+def tokens_before(batch: Config, t: int) -> int:
+    """Brute force: the batch sizes of steps 0 .. t-1 added one by one (then the settled value times
+    the remaining steps)."""
+    settle = _settles(batch)
+    total = 0
+    for j in range(min(t, settle + 1)):
+        b = evaluate_config(batch, j)
+        assert abs(b - round(b)) < 1e-6, f"batch size {b} at step {j} is not whole"
+        total += round(b)
+    if t > settle + 1:
+        total += (t - settle - 1) * round(evaluate_config(batch, settle + 1))
+    return total
+
+
+def _per_tokens(c: Config, t: float) -> float:
+    assert float(t).is_integer(), "per_tokens is defined at whole steps"
+    return evaluate_config(c["schedule"], tokens_before(c["tokens_per_step"], int(t)))
+
+
 _KINDS: dict[str, Callable[[Config, float], float]] = {
     "constant": _constant,
     "linear": _linear,
@@ -325,6 +393,9 @@ _KINDS: dict[str, Callable[[Config, float], float]] = {
     "sum": _sum,
     "scale": _scale,
     "power": _power,
+    "cooldown": _cooldown,
+    "rounded": _rounded,
+    "per_tokens": _per_tokens,
 }
 
 #: Every node type the reference understands (a test checks this equals lrkit's registry).

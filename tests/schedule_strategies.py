@@ -140,7 +140,7 @@ def _cosine_restarts(draw: Any, bounded: bool = False) -> Drawn:
 @st.composite
 def _warmup_stable_decay(draw: Any) -> Drawn:
     w, s, d = draw(st.integers(0, 200)), draw(st.integers(0, 200)), draw(st.integers(1, 200))
-    shape = draw(st.sampled_from(["linear", "cosine", "sqrt"]))
+    shape = draw(st.sampled_from(["linear", "cosine", "sqrt", "square"]))
     return lk.warmup_stable_decay(draw(values), w, s, d, draw(values), shape), w + s + d + 10
 
 
@@ -239,11 +239,27 @@ def _extend(children: st.SearchStrategy[Drawn]) -> st.SearchStrategy[Drawn]:
         a, h = draw(children)
         return shift(a, draw(st.integers(1, 100))), h
 
-    return st.one_of(join(), warmup(), per_epoch(), product(), total(), scaled(), powered(), shifted())
+    @st.composite
+    def cooled(draw: Any) -> Drawn:
+        a, h = draw(children)
+        at, n = draw(st.integers(0, 300)), draw(st.integers(1, 300))
+        shape = draw(st.sampled_from(["linear", "cosine", "sqrt", "square"]))
+        return lk.cooldown(a, at, n, draw(values), shape), max(h, at + n) + 10
+
+    @st.composite
+    def rounded(draw: Any) -> Drawn:
+        a, h = draw(children)
+        return lk.rounded(a * draw(st.floats(1.0, 1000.0))), h
+
+    return st.one_of(join(), warmup(), per_epoch(), product(), total(), scaled(), powered(), shifted(),
+                     cooled(), rounded())
 
 
 #: Composition node types ``trees()`` draws (``product``/``sum``/``scale``/``power`` via operators).
-COMPOSITIONS = ("join", "warmup", "per_epoch", "product", "sum", "scale", "power", "shift")
+COMPOSITIONS = ("join", "warmup", "per_epoch", "product", "sum", "scale", "power", "shift", "cooldown",
+                "rounded")
+#: Drawn by ``batch_sizes()``/``tests/core/test_recipes.py`` (defined at whole steps only).
+RECIPES = ("per_tokens",)
 
 
 @functools.cache

@@ -110,6 +110,9 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     Args:
       schedule: an lrkit ``Schedule``.
       gradient_accumulation_steps: ``None`` (read from the optimizer) or a positive integer.
+      total_steps: the run's number of updates, which resolves durations written as percentages
+        of the run (``"5%"``, see ``Schedule.bind``); required if the schedule has any. The
+        ``schedule`` attribute is the bound schedule; the config keeps the percentages.
 
     Examples:
       >>> import keras, lrkit as lk
@@ -120,8 +123,20 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
       '5.0e-04'
     """
 
-    def __init__(self, schedule: Schedule, *, gradient_accumulation_steps: int | None = None) -> None:
-        self.schedule = _schedule_arg("LearningRateSchedule", schedule)
+    def __init__(
+        self,
+        schedule: Schedule,
+        *,
+        gradient_accumulation_steps: int | None = None,
+        total_steps: int | None = None,
+    ) -> None:
+        from lrkit._time import resolve
+
+        written = _schedule_arg("LearningRateSchedule", schedule)
+        #: The schedule as written (percentages kept: what get_config saves) and as run.
+        self._written = written
+        self.total_steps = None if total_steps is None else E.positive_int("LearningRateSchedule", "total_steps", total_steps)
+        self.schedule = resolve("LearningRateSchedule", written, total_steps)
         self.gradient_accumulation_steps = _accumulation_arg(
             "LearningRateSchedule", gradient_accumulation_steps
         )
@@ -150,11 +165,17 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return OPS.evaluate(self.schedule, t)
 
     def get_config(self) -> dict[str, Any]:
-        """``{"schedule": schedule.to_config(), "gradient_accumulation_steps": ...}``."""
-        return {
-            "schedule": self.schedule.to_config(),
+        """``{"schedule": schedule.to_config(), "gradient_accumulation_steps": ..., "total_steps": ...}``.
+
+        The schedule is saved as written (percentages of the run kept) next to ``total_steps``.
+        """
+        config = {
+            "schedule": self._written.to_config(),
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
+        if self.total_steps is not None:
+            config["total_steps"] = self.total_steps
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
@@ -164,15 +185,16 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
                 "LearningRateSchedule.from_config: `config` must be a dict. "
                 f"Received: config={config!r} of type {type(config).__name__}"
             )
-        unknown = sorted(set(config) - {"schedule", "gradient_accumulation_steps"})
+        unknown = sorted(set(config) - {"schedule", "gradient_accumulation_steps", "total_steps"})
         if unknown or "schedule" not in config:
             raise ValueError(
                 "LearningRateSchedule.from_config: `config` must have the key 'schedule' and "
-                f"optionally 'gradient_accumulation_steps'. Received: config={config!r}"
+                f"optionally 'gradient_accumulation_steps' and 'total_steps'. Received: config={config!r}"
             )
         return cls(
             from_config(config["schedule"]),
             gradient_accumulation_steps=config.get("gradient_accumulation_steps"),
+            total_steps=config.get("total_steps"),
         )
 
     def __repr__(self) -> str:
@@ -181,7 +203,9 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
             if self.gradient_accumulation_steps is None
             else f", gradient_accumulation_steps={self.gradient_accumulation_steps}"
         )
-        return f"LearningRateSchedule({self.schedule!r}{extra})"
+        if self.total_steps is not None:
+            extra += f", total_steps={self.total_steps}"
+        return f"LearningRateSchedule({self._written!r}{extra})"
 
 
 # -- callbacks ----------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def _as_step(count: Any) -> Any:
     return jnp.asarray(count)
 
 
-def schedule(s: Schedule) -> Callable[[Any], jax.Array]:
+def schedule(s: Schedule, *, total_steps: int | None = None) -> Callable[[Any], jax.Array]:
     """An optax schedule computing ``s`` at optax's update count.
 
     ``fn(count)`` returns ``s(count)`` as a float32 jax array of ``count``'s shape (float64 with
@@ -64,6 +64,8 @@ def schedule(s: Schedule) -> Callable[[Any], jax.Array]:
 
     Args:
       s: an lrkit ``Schedule``.
+      total_steps: the run's number of updates, which resolves durations written as percentages
+        of the run (``"5%"``, see ``Schedule.bind``); required if ``s`` has any.
 
     Returns:
       A function ``count -> jax.Array``, usable as ``learning_rate=`` or any other scheduled
@@ -71,6 +73,7 @@ def schedule(s: Schedule) -> Callable[[Any], jax.Array]:
 
     Raises:
       TypeError: ``s`` is not an lrkit schedule.
+      ValueError: ``s`` has percentages of the run and ``total_steps`` is not given.
 
     Examples:
       >>> import jax, jax.numpy as jnp, lrkit as lk
@@ -85,6 +88,9 @@ def schedule(s: Schedule) -> Callable[[Any], jax.Array]:
         raise TypeError(
             f"schedule: `s` must be an lrkit schedule. Received: s={s!r} of type {type(s).__name__}"
         )
+    from lrkit._time import resolve
+
+    s = resolve("schedule", s, total_steps)
 
     def lrkit_optax_schedule(count: Any) -> jax.Array:
         return OPS.evaluate(s, _as_step(count))  # type: ignore[no-any-return]

@@ -36,6 +36,7 @@ from typing import Any
 from lrkit._base import Schedule
 from lrkit._errors import BackendUnavailableError
 from lrkit._ops import SCALAR_OPS
+from lrkit._time import resolve
 
 try:
     import torch
@@ -140,11 +141,15 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
 
     _owner = "LRScheduler"
 
-    def __init__(self, optimizer: Any, schedule: Any, last_epoch: int) -> None:
+    def __init__(self, optimizer: Any, schedule: Any, last_epoch: int, total_steps: int | None = None) -> None:
         owner = self._owner
         optimizer = _check_optimizer(owner, optimizer)
         last_epoch = _check_last_epoch(owner, last_epoch)
         schedules, single = _check_schedules(owner, schedule, len(optimizer.param_groups))
+        # Percentages of the run resolved once, here (the checkpoint holds the bound schedules).
+        bound: dict[int, Schedule] = {}
+        schedules = tuple(bound.setdefault(id(s), resolve(owner, s, total_steps)) for s in schedules)
+        self.total_steps = total_steps
         self._schedules = schedules
         self._single = single
         self._index_schedules()
@@ -344,6 +349,8 @@ class LRScheduler(_ClosedFormScheduler):
       last_epoch: torch's convention: the index of the last step already taken, ``-1`` for a
         fresh start. With ``last_epoch=k`` the constructor steps once and applies
         ``schedule(k + 1)``. To resume, prefer :meth:`load_state_dict`.
+      total_steps: the run's number of updates, which resolves durations written as percentages
+        of the run (``"5%"``, see ``Schedule.bind``); required if the schedule has any.
 
     Raises:
       TypeError: ``optimizer`` is not an optimizer, ``schedule`` not a schedule or list of them.
@@ -372,10 +379,11 @@ class LRScheduler(_ClosedFormScheduler):
         *,
         plateau: Any = None,
         last_epoch: int = -1,
+        total_steps: int | None = None,
     ) -> None:
         self.plateau = _check_plateau(self._owner, plateau)
         self._plateau_state = None if plateau is None else plateau.initial_state()
-        super().__init__(optimizer, schedule, last_epoch)
+        super().__init__(optimizer, schedule, last_epoch, total_steps)
 
     @property
     def schedules(self) -> tuple[Schedule, ...]:
@@ -507,6 +515,7 @@ class HyperparameterScheduler(_ClosedFormScheduler):
       name: the param-group entry to drive (a string, see above).
       schedule: one lrkit ``Schedule`` for every param group, or a list with one per group.
       last_epoch: as in :class:`LRScheduler` (``-1`` for a fresh start).
+      total_steps: as in :class:`LRScheduler` (resolves percentages of the run).
 
     Raises:
       TypeError: ``name`` is not a string (or the other arguments have the wrong kind).
@@ -531,6 +540,7 @@ class HyperparameterScheduler(_ClosedFormScheduler):
         schedule: Schedule | Sequence[Schedule],
         *,
         last_epoch: int = -1,
+        total_steps: int | None = None,
     ) -> None:
         owner = self._owner
         optimizer = _check_optimizer(owner, optimizer)
@@ -563,7 +573,7 @@ class HyperparameterScheduler(_ClosedFormScheduler):
         self.name = name
         self._key = key
         self._beta = _BETAS.get(name)
-        super().__init__(optimizer, schedule, last_epoch)
+        super().__init__(optimizer, schedule, last_epoch, total_steps)
 
     @property
     def schedules(self) -> tuple[Schedule, ...]:

@@ -30,4 +30,7 @@ ALL_KINDS = (
     0.5 * lk.cyclic(0.0, 0.4, 5),
     lk.cosine(1.0, 0.0, 30) ** 2.0,
     shift(lk.linear(0.0, 1.0, 10), 3),
+    lk.cooldown(lk.cosine(0.3, 0.1, 50), 20, 10, end=0.01, shape="square"),
+    lk.rounded(lk.linear(8.0, 20.0, 30)),
+    lk.per_tokens(lk.cosine(0.3, 0.0, 5000), lk.rounded(lk.warmup(lk.constant(64.0), 10, start=8.0))),
 )

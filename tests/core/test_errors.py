@@ -22,9 +22,14 @@ S = lk.constant(0.1)
 
 VALUE = [("x", TypeError), (None, TypeError), (True, TypeError), (-0.1, ValueError), (NAN, ValueError),
          (INF, ValueError), (-INF, ValueError), (1j, TypeError)]
-DURATION = [(0, ValueError), (-3, ValueError), (2.5, TypeError), (10.0, TypeError), ("10", TypeError),
-            (True, TypeError), (None, TypeError), (np.float64(3), TypeError)]
-COUNT = [(-1, ValueError), (1.5, TypeError), (True, TypeError), (None, TypeError), ("0", TypeError)]
+STEPS = [(0, ValueError), (-3, ValueError), (2.5, TypeError), (10.0, TypeError),
+         (True, TypeError), (None, TypeError), (np.float64(3), TypeError)]
+#: A duration may also be a percentage of the run: any other string is a bad value.
+PERCENT = [("10", ValueError), ("0%", ValueError), ("100.5%", ValueError), ("-5%", ValueError),
+           ("1e1%", ValueError), ("%", ValueError), ("5%%", ValueError), ("five%", ValueError)]
+DURATION = STEPS + PERCENT
+COUNT = [(-1, ValueError), (1.5, TypeError), (True, TypeError), (None, TypeError), ("0", ValueError),
+         ("0%", ValueError)]
 FACTOR = [(0.0, ValueError), (-1.0, ValueError), (NAN, ValueError), (INF, ValueError), ("2", TypeError),
           (True, TypeError), (None, TypeError)]
 FLAG = [(1, TypeError), ("yes", TypeError), (None, TypeError), (np.float64(1.0), TypeError)]
@@ -118,7 +123,7 @@ TABLE: dict = {
     lk.per_epoch: (
         {"schedule": S, "steps_per_epoch": 10},
         {"schedule": [(0.1, TypeError), (None, TypeError), ("constant(0.1)", TypeError)],
-         "steps_per_epoch": DURATION},
+         "steps_per_epoch": [*STEPS, ("10%", TypeError)]},
     ),
     lk.shift: (
         {"schedule": S, "steps": 10},

@@ -16,7 +16,7 @@ from helpers import need
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import KINDS, evaluate_config
-from schedule_strategies import COMPOSITIONS, LEAVES, leaf, probe_steps_for, trees
+from schedule_strategies import COMPOSITIONS, LEAVES, RECIPES, leaf, probe_steps_for, trees
 
 import lrkit as lk
 from lrkit._base import _REGISTRY
@@ -42,7 +42,7 @@ def check_against_reference(schedule: lk.Schedule, steps: list[int], rtol: float
 
 def test_reference_covers_the_registry() -> None:
     assert set(_REGISTRY) == set(KINDS)
-    assert set(LEAVES) | set(COMPOSITIONS) == set(KINDS)
+    assert set(LEAVES) | set(COMPOSITIONS) | set(RECIPES) == set(KINDS)
 
 
 @pytest.mark.parametrize("kind", sorted(LEAVES))
