@@ -157,6 +157,16 @@ class ReduceOnPlateau:
             )
         return cls(**config)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Immutable slots: pickle/copy rebuild from the settings instead of setting attributes.
+        return (_rebuild, (self.get_config(),))
+
+    def __copy__(self) -> ReduceOnPlateau:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ReduceOnPlateau:
+        return self
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ReduceOnPlateau):
             return NotImplemented
@@ -187,26 +197,43 @@ class ReduceOnPlateau:
         }
 
     def check_state(self, state: Any, name: str = "state") -> dict[str, Any]:
-        """Validate a state (e.g. one read from a checkpoint); returns a clean copy."""
+        """Validate a state (e.g. one read from a checkpoint); returns a clean copy.
+
+        Every field is checked before anything is returned, so a caller that assigns the result
+        only after this call keeps its old state when the check fails.
+
+        Raises:
+          TypeError: ``state`` is not a dict, or a field is not a number (strings, ``None``,
+            booleans are refused; one-element tensors/arrays are read as their number).
+          ValueError: a key is missing or unknown, ``scale`` is not in ``(0, 1]``, ``best`` is
+            NaN, or a counter is negative.
+        """
         if not isinstance(state, dict):
             raise TypeError(
                 f"{_OWNER}: `{name}` must be a dict made by initial_state()/update(). "
                 f"Received: {name}={state!r} of type {type(state).__name__}"
             )
         missing = [k for k in _STATE_KEYS if k not in state]
-        if missing:
-            raise ValueError(f"{_OWNER}: `{name}` lacks key(s) {missing}. Received: {name}={state!r}")
-        out = {
-            "scale": float(state["scale"]),
-            "best": float(state["best"]),
-            "num_bad_epochs": int(state["num_bad_epochs"]),
-            "cooldown_counter": int(state["cooldown_counter"]),
-            "num_reductions": int(state["num_reductions"]),
-        }
-        if not 0.0 < out["scale"] <= 1.0:
-            raise ValueError(
-                f"{_OWNER}: `{name}['scale']` must be in (0, 1]. Received: scale={state['scale']!r}"
+        extra = sorted(str(k) for k in state if k not in _STATE_KEYS)
+        if missing or extra:
+            what = "; ".join(
+                part for part in (
+                    f"lacks key(s) {missing}" if missing else "",
+                    f"has unknown key(s) {extra}" if extra else "",
+                ) if part
             )
+            raise ValueError(
+                f"{_OWNER}: `{name}` {what}; expected exactly {list(_STATE_KEYS)}. Received: {name}={state!r}"
+            )
+        scale = _state_number(f"{name}['scale']", state["scale"])
+        if not 0.0 < scale <= 1.0:
+            raise E._fail(_OWNER, f"{name}['scale']", "in (0, 1]", state["scale"])
+        best = _state_number(f"{name}['best']", state["best"])
+        if best != best:
+            raise E._fail(_OWNER, f"{name}['best']", "a number or +-inf (not NaN)", state["best"])
+        out: dict[str, Any] = {"scale": scale, "best": best}
+        for key in _STATE_KEYS[2:]:
+            out[key] = _state_count(f"{name}['{key}']", state[key])
         return out
 
     def update(self, state: dict[str, Any], metric: Any, lr: Any) -> dict[str, Any]:
@@ -283,6 +310,9 @@ class ReduceOnPlateau:
             reduce = w(due, self._above_min_lr(lr, ops), False)
             cd2 = w(reduce, self.cooldown, cd2)
             bad2 = w(reduce, 0, wait)
+        # A reduction that would underflow the scale to 0 (eps=0, min_lr=0, hundreds of
+        # reductions) is not taken: the learning rate stays positive, and the state stays valid.
+        reduce = w(scale * self.factor > 0.0, reduce, False)
         out = {
             "scale": w(reduce, scale * self.factor, scale),
             "best": best2,
@@ -349,6 +379,29 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
+def _rebuild(config: dict[str, Any]) -> ReduceOnPlateau:
+    return ReduceOnPlateau.from_config(config)
+
+
+def _state_number(name: str, v: Any) -> float:
+    if v is None or isinstance(v, (bool, str, bytes)):
+        raise E._type_fail(_OWNER, name, "a real number", v)
+    try:
+        return _metric_float(v, name)
+    except (TypeError, ValueError):
+        raise E._type_fail(_OWNER, name, "a real number", v) from None
+
+
+def _state_count(name: str, v: Any) -> int:
+    if hasattr(v, "item") and getattr(v, "ndim", None) == 0:  # a 0-d tensor/array from a checkpoint
+        v = v.item()
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise E._type_fail(_OWNER, name, "a non-negative integer", v)
+    if v < 0:
+        raise E._fail(_OWNER, name, "a non-negative integer", v)
+    return int(v)
+
+
 def _metric_float(metric: Any, name: str = "metric") -> float:
     if type(metric) is float:
         return metric
@@ -358,7 +411,13 @@ def _metric_float(metric: Any, name: str = "metric") -> float:
             f"Received: {name}={metric!r} of type {type(metric).__name__}"
         )
     if isinstance(metric, numbers.Real):
-        return float(metric)
+        try:
+            return float(metric)
+        except OverflowError:
+            raise ValueError(
+                f"{_OWNER}: `{name}` must be a real number within the float range. "
+                f"Received: {name}={metric!r}"
+            ) from None
     size = getattr(metric, "size", None)
     numel = getattr(metric, "numel", None)
     n = numel() if callable(numel) else size

@@ -30,10 +30,14 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
+from lrkit import __version__ as _VERSION
+from lrkit import _errors as E
 from lrkit._base import Schedule
+from lrkit._base import from_config as _from_config
 from lrkit._errors import BackendUnavailableError
 from lrkit._ops import SCALAR_OPS
 from lrkit._time import resolve
@@ -133,18 +137,33 @@ def _copy(v: Any) -> Any:
 # -- the shared closed-form machinery -----------------------------------------------------------
 
 
+_CLOCKS = ("scheduler", "optimizer")
+_RESUMES = ("strict", "checkpoint", "override")
+# The layout of state_dict(). A checkpoint in another layout (another lrkit release that changed it)
+# is refused by name instead of being half-read.
+_FORMAT = 2
+# resume="strict" compares two schedules at every step up to this many, then at every breakpoint
+# (b - 1, b, b + 1) and at the ends; far enough for every run whose curve changes at a breakpoint.
+_DENSE_STEPS = 2**22
+_MAX_STEP = 2**53
+
+
 class _ClosedFormScheduler(_torch_sched.LRScheduler):
-    """A torch scheduler whose value after ``k`` calls of ``.step()`` is ``schedule(k)``.
+    """A torch scheduler whose value after ``k`` updates is ``schedule(k)``.
 
     Subclasses say where values go (``_write``) and what a checkpoint holds besides the step.
     """
 
     _owner = "LRScheduler"
 
-    def __init__(self, optimizer: Any, schedule: Any, last_epoch: int, total_steps: int | None = None) -> None:
+    def __init__(
+        self, optimizer: Any, schedule: Any, last_epoch: int, clock: Any, resume: Any, total_steps: int | None = None
+    ) -> None:
         owner = self._owner
         optimizer = _check_optimizer(owner, optimizer)
         last_epoch = _check_last_epoch(owner, last_epoch)
+        self.clock = E.choice(owner, "clock", clock, _CLOCKS)
+        self.resume = E.choice(owner, "resume", resume, _RESUMES)
         schedules, single = _check_schedules(owner, schedule, len(optimizer.param_groups))
         # Percentages of the run resolved once, here (the checkpoint holds the bound schedules).
         bound: dict[int, Schedule] = {}
@@ -153,11 +172,103 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         self._schedules = schedules
         self._single = single
         self._index_schedules()
+        self._hooks: list[Any] = []
+        self._compiled_seen = [False]
+        self._float_warned = False
         # lrkit values are absolute: torch's `initial_lr`/`base_lrs` are never used. Set it so the
         # base class accepts `last_epoch >= 0` without an optimizer checkpoint.
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", _copy(group["lr"]))
-        super().__init__(optimizer, last_epoch)
+        self._constructing = True
+        try:
+            super().__init__(optimizer, last_epoch)
+        finally:
+            self._constructing = False
+        self._attach_hooks()
+        self._check_float_entries(compiled=False)
+
+    # -- the optimizer clock ----------------------------------------------------------------------
+
+    def _attach_hooks(self) -> None:
+        """Hooks on the optimizer, through its public ``register_step_*_hook`` API.
+
+        * ``clock="optimizer"``: a post-hook counts real updates. It runs only when
+          ``optimizer.step()`` really ran: a ``GradScaler`` that found inf gradients skips the
+          call, and so does accelerate while accumulating gradients. It is excluded from
+          ``torch.compile`` tracing (``torch.compiler.disable``): it runs eagerly after a compiled
+          update and fills tensor hyperparameters in place, so the compiled step never sees a
+          new Python value.
+        * Always: a pre-hook that only notes, while ``torch.compile`` traces the step, that the
+          step is compiled (a list store, no read: no guard, no graph break), so a float entry
+          this scheduler drives gets one warning naming the fix.
+
+        The hooks hold the scheduler weakly and are removed when it is garbage-collected.
+        """
+        me = weakref.ref(self)
+        seen = self._compiled_seen
+
+        def _compile_probe(optimizer: Any, args: Any, kwargs: Any) -> None:
+            if _is_compiling():
+                seen[0] = True
+
+        handles = [self.optimizer.register_step_pre_hook(_compile_probe)]
+        if self.clock == "optimizer":
+
+            @torch.compiler.disable
+            def _after_update(optimizer: Any, args: Any, kwargs: Any) -> None:
+                sched = me()
+                if sched is not None:
+                    sched._on_update()
+
+            handles.append(self.optimizer.register_step_post_hook(_after_update))
+        self._hooks = [*handles, weakref.finalize(self, _remove_all, handles)]
+
+    def _on_update(self) -> None:
+        self.last_epoch += 1
+        self._apply()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_hooks"] = []  # the hooks belong to this optimizer object
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._attach_hooks()  # on the copied optimizer
+
+    def _float_entries(self) -> list[str]:
+        """The entries this scheduler drives that hold Python floats (``"param_groups[0]['lr']"``)."""
+        return []
+
+    def _check_float_entries(self, compiled: bool) -> None:
+        """Warn once if a compiled ``optimizer.step`` would recompile for every new float value.
+
+        At construction (``compiled=False``) only when the optimizer already looks set up for
+        ``torch.compile`` (a tensor ``lr``, or ``capturable``/``fused``); otherwise when the
+        pre-hook saw the step being compiled.
+        """
+        if self._float_warned:
+            return
+        floats = self._float_entries()
+        if not floats:
+            return
+        if not compiled:
+            groups = self.optimizer.param_groups
+            if not any(
+                isinstance(g.get("lr"), _Tensor) or g.get("capturable") or g.get("fused") for g in groups
+            ):
+                return
+        self._float_warned = True
+        warnings.warn(
+            f"{self._owner}: {', '.join(floats[:3])}{' ...' if len(floats) > 3 else ''} is a Python "
+            "float: a torch.compile-d optimizer.step recompiles for every new value this scheduler "
+            "writes (until dynamo's recompile limit, then it runs uncompiled). Make the entry a "
+            "tensor when building the optimizer, e.g. torch.optim.AdamW(params, "
+            "lr=torch.tensor(1e-3), betas=(torch.tensor(0.9), torch.tensor(0.999)), "
+            "weight_decay=torch.tensor(0.01)); lrkit fills tensors in place.",
+            UserWarning,
+            stacklevel=3,
+        )
 
     # -- evaluation -----------------------------------------------------------------------------
 
@@ -207,51 +318,67 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         if len(self.optimizer.param_groups) != len(self._group_index):
             self._sync_groups()
         self._write(self._values(self.last_epoch))
+        if self._compiled_seen[0] and not self._float_warned:
+            self._check_float_entries(compiled=True)
 
     # -- torch's scheduler protocol -------------------------------------------------------------
 
-    def step(self, epoch: int | None = None) -> None:
-        """Advance one update: the groups get ``schedule(k)`` after the ``k``-th call.
+    def step(self, epoch: Any = None) -> None:
+        """Advance one update (``clock="scheduler"``), or re-sync (``clock="optimizer"``).
 
-        Call it after ``optimizer.step()``. Warns like torch's own schedulers when the order
-        looks reversed.
+        With the default clock, call it after ``optimizer.step()``: the groups get ``schedule(k)``
+        after the ``k``-th call, and torch's order warnings apply. With ``clock="optimizer"`` the
+        groups already follow every real update, and ``step()`` only writes the current values
+        again, so it may be called any number of times per update (accelerate calls it once per
+        process) or after an update a ``GradScaler`` skipped.
 
         Args:
-          epoch: deprecated in torch; if given, jump to ``last_epoch = epoch`` (a non-negative
-            integer). lrkit is closed-form, so this is exact.
+          epoch: ``None``; or a float / 0-d floating tensor: a metric, reported to the scheduler's
+            ``plateau`` as :meth:`LRScheduler.report` does (what Lightning's
+            ``"reduce_on_plateau": True`` calls), after advancing the default clock by one; or an
+            int: torch's deprecated epoch argument, a jump to ``last_epoch = epoch`` (exact: lrkit
+            is closed form).
+
+        Raises:
+          ValueError: a negative ``epoch``, or a metric on a scheduler without ``plateau``.
+          TypeError: ``epoch`` is neither an integer nor a number.
         """
-        if self._step_count == 1:
-            if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
-                warnings.warn(
-                    "Seems like `optimizer.step()` has been overridden after learning rate scheduler "
-                    "initialization. Please, make sure to call `optimizer.step()` before "
-                    "`lr_scheduler.step()`. See more details at "
-                    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
-                    UserWarning,
-                    stacklevel=2,
-                )
-            elif not getattr(self.optimizer, "_opt_called", False):
-                warnings.warn(
-                    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
-                    "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
-                    "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
-                    "will result in PyTorch skipping the first value of the learning rate schedule. "
-                    "See more details at "
-                    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
-                    UserWarning,
-                    stacklevel=2,
-                )
-        self._step_count += 1
-        if epoch is None:
+        if self._constructing:  # torch's initial step: schedule(last_epoch + 1) into the groups
+            self._step_count += 1
             self.last_epoch += 1
+            self._apply()
+            return
+        metric = None
+        if epoch is not None:
+            if _is_metric(epoch):
+                metric, epoch = epoch, None
+                self._check_metric_target(metric)
+            else:
+                epoch = _check_epoch(self._owner, epoch)  # validated before anything changes
+        if self.clock == "scheduler" and self._step_count == 1:
+            _order_warnings(self.optimizer)
+        self._step_count += 1
+        if metric is not None:
+            if self.clock == "scheduler":
+                self.last_epoch += 1
+            self._report_metric(metric, "epoch")
+            return
+        if epoch is None:
+            if self.clock == "scheduler":
+                self.last_epoch += 1
         else:
             warnings.warn(_EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-            if not isinstance(epoch, numbers.Integral) or isinstance(epoch, bool) or epoch < 0:
-                raise ValueError(
-                    f"{self._owner}.step: `epoch` must be a non-negative integer. Received: epoch={epoch!r}"
-                )
-            self.last_epoch = int(epoch)
+            self.last_epoch = epoch
         self._apply()
+
+    def _check_metric_target(self, metric: Any) -> None:
+        raise ValueError(
+            f"{self._owner}.step: `epoch` must be an integer epoch; a float is a metric, reported "
+            f"only by an LRScheduler built with plateau=lrkit.ReduceOnPlateau(...). Received: epoch={metric!r}"
+        )
+
+    def _report_metric(self, metric: Any, name: str) -> None:
+        raise NotImplementedError
 
     def get_lr(self) -> list[float]:
         """The values for the current ``last_epoch`` (closed form); prefer ``get_last_lr()``."""
@@ -265,17 +392,27 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
     def _extra_state(self) -> dict[str, Any]:
         return {}
 
-    def _load_extra_state(self, state: dict[str, Any]) -> None:
-        pass
+    def _extra_keys(self, state: dict[str, Any]) -> tuple[set[str], set[str]]:
+        """``(required, optional)`` keys of this class's part of a checkpoint."""
+        return set(), set()
+
+    def _check_extra_state(self, state: dict[str, Any], owner: str) -> dict[str, Any]:
+        """Validate this class's part of ``state``; returns the attributes to assign (nothing yet)."""
+        return {}
 
     def state_dict(self) -> dict[str, Any]:
         """The scheduler's state, primitives only (``torch.load(..., weights_only=True)`` reads it).
 
         Returns:
-          ``{"last_epoch": int, "_step_count": int, "schedules": [config, ...], ...}`` where each
-          config is ``Schedule.to_config()`` of the group's schedule.
+          ``{"format", "kind", "lrkit_version", "clock", "last_epoch", "_step_count", "schedules",
+          ...}``, where ``schedules`` holds each group's ``Schedule.to_config()`` and ``last_epoch``
+          the step (the number of updates applied, with either clock).
         """
         return {
+            "format": _FORMAT,
+            "kind": self._owner,
+            "lrkit_version": _VERSION,
+            "clock": self.clock,
             "last_epoch": int(self.last_epoch),
             "_step_count": int(self._step_count),
             "schedules": [s.to_config() for s in self._schedules],
@@ -283,12 +420,19 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Resume from ``state_dict()``: restore the step and write its values into the groups.
+        """Resume from ``state_dict()``: the step (and plateau state) always come from it.
+
+        What happens to a stored schedule that differs from the constructor's depends on
+        ``resume``: ``"strict"`` accepts it only if both give the same value at every step (see
+        :class:`LRScheduler`), ``"checkpoint"`` uses the stored one, ``"override"`` keeps the
+        constructor's. The whole state is validated before anything is assigned: a refused load
+        leaves the scheduler as it was.
 
         Raises:
-          ValueError: the checkpoint was saved with different schedules (or a different number
-            of param groups), or is not a state dict of this class.
-          TypeError: ``state_dict`` is not a dict.
+          ValueError: the schedules differ under ``resume="strict"`` (the message shows both and
+            the first step where they differ), another number of param groups, a state from
+            another lrkit format or scheduler kind, a missing or unknown key, a bad value.
+          TypeError: ``state_dict`` or one of its fields has the wrong type.
         """
         owner = f"{self._owner}.load_state_dict"
         if not isinstance(state_dict, dict):
@@ -296,29 +440,192 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
                 f"{owner}: `state_dict` must be a dict from state_dict(). "
                 f"Received: state_dict of type {type(state_dict).__name__}"
             )
-        missing = [k for k in ("last_epoch", "_step_count", "schedules") if k not in state_dict]
-        if missing:
+        state = state_dict
+        fmt = state.get("format")
+        if fmt != _FORMAT:
             raise ValueError(
-                f"{owner}: `state_dict` is missing {missing}; it was not made by "
-                f"lrkit's {self._owner}.state_dict(). Received keys: {sorted(state_dict)}"
+                f"{owner}: `state_dict` is not in this lrkit's checkpoint format {_FORMAT} (lrkit "
+                f"{_VERSION}); it was written by lrkit {state.get('lrkit_version', 'unknown')!s} or "
+                f"is not an lrkit state. Received: format={fmt!r}, keys={sorted(map(str, state))}"
+            )
+        if state.get("kind") != self._owner:
+            raise ValueError(
+                f"{owner}: `kind` must be {self._owner!r}: the checkpoint was written by another "
+                f"lrkit scheduler. Received: kind={state.get('kind')!r}"
+            )
+        extra_required, extra_optional = self._extra_keys(state)
+        required = {"format", "kind", "lrkit_version", "clock", "last_epoch", "_step_count", "schedules"}
+        required |= extra_required
+        missing = sorted(required - set(state))
+        unknown = sorted(map(str, set(state) - required - extra_optional))
+        if missing or unknown:
+            raise ValueError(
+                f"{owner}: `state_dict` "
+                + "; ".join(
+                    x for x in (f"is missing {missing}" if missing else "",
+                                f"has unknown keys {unknown}" if unknown else "") if x
+                )
+                + f"; it was not made by lrkit's {self._owner}.state_dict(). Received keys: "
+                f"{sorted(map(str, state))}"
+            )
+        E.choice(owner, "clock", state["clock"], _CLOCKS)
+        last_epoch = _check_count(owner, "last_epoch", state["last_epoch"])
+        step_count = _check_count(owner, "_step_count", state["_step_count"])
+        schedules = self._resolve_schedules(state["schedules"], owner)
+        extra = self._check_extra_state(state, owner)
+        # -- everything is valid: assign --
+        if schedules is not None:
+            self._schedules = schedules
+            self._index_schedules()
+        for name, v in extra.items():
+            setattr(self, name, v)
+        self.last_epoch = last_epoch
+        self._step_count = step_count
+        self._apply()
+
+    def _resolve_schedules(self, saved: Any, owner: str) -> tuple[Schedule, ...] | None:
+        """The schedules to run after the load (``None``: keep the current ones)."""
+        if not isinstance(saved, list) or not all(isinstance(c, dict) for c in saved):
+            raise TypeError(
+                f"{owner}: `schedules` must be a list of schedule configs. Received: schedules={saved!r}"
             )
         self._sync_groups()
-        saved = state_dict["schedules"]
-        mine = [s.to_config() for s in self._schedules]
-        if saved != mine:
+        n = len(self.optimizer.param_groups)
+        if self.resume == "override":
+            return None
+        if len(saved) != n:
             raise ValueError(
-                f"{owner}: the checkpoint was saved with a different schedule; refusing to resume. "
-                f"Received: schedules={saved!r}, this scheduler has schedules={mine!r}"
+                f"{owner}: the checkpoint was saved with a different schedule list: {len(saved)} "
+                f"schedule(s) for this optimizer's {n} param group(s); refusing to resume. "
+                f"Received: schedules={saved!r}"
             )
-        last_epoch, step_count = state_dict["last_epoch"], state_dict["_step_count"]
-        for name, v in (("last_epoch", last_epoch), ("_step_count", step_count)):
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < -1:
-                raise ValueError(f"{owner}: `{name}` must be an integer >= -1. Received: {name}={v!r}")
-        self._load_extra_state(state_dict)
-        self.last_epoch = int(last_epoch)
-        self._step_count = int(step_count)
-        if self.last_epoch >= 0:
-            self._apply()
+        mine = [s.to_config() for s in self._schedules]
+        if saved == mine:
+            return None
+        built: list[Schedule] = []
+        for i, c in enumerate(saved):
+            try:
+                built.append(_from_config(c))
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"{owner}: `schedules[{i}]` is not a valid schedule config: {e}") from None
+        if self.resume == "checkpoint":
+            out: list[Schedule] = []
+            for b in built:  # groups with equal stored schedules share one object (evaluated once)
+                out.append(next((o for o in out if o == b), b))
+            return tuple(out)
+        for i, (a, b) in enumerate(zip(built, self._schedules)):
+            if a == b:
+                continue
+            k = _first_difference(a, b)
+            if k is not None:
+                group = f" (param group {i})" if n > 1 else ""
+                raise ValueError(
+                    f"{owner}: the checkpoint was saved with a different schedule{group}; refusing "
+                    f'to resume with resume="strict": first difference at step {k}: checkpoint '
+                    f"{a!r} gives {a(k)!r}, this scheduler's {b!r} gives {b(k)!r}. Pass "
+                    'resume="checkpoint" to continue with the stored schedule, or resume="override" '
+                    f"to continue this one from the stored step. Received: schedules={saved!r}"
+                )
+        return None  # the same curves written differently: keep the constructor's
+
+
+def _first_difference(a: Schedule, b: Schedule) -> int | None:
+    """The first step at which ``a`` and ``b`` differ, or ``None`` if they agree everywhere checked.
+
+    Checked: every step from 0 to the larger duration (capped at ``_DENSE_STEPS``; numpy, exact
+    float64 comparison, each candidate confirmed in Python floats, what the adapter evaluates),
+    and every breakpoint ``b - 1, b, b + 1`` of either schedule and the durations' ends (Python
+    floats).
+    """
+    import numpy as np
+
+    ends = [d for d in (a.duration, b.duration) if d is not None]
+    settled = len(ends) == 2
+    horizon = max(ends) + 1 if settled else _MAX_STEP
+    probes: set[int] = set()
+    for s in (a, b):
+        for p in s.breakpoints(horizon + 1):
+            probes.update((p - 1, p, p + 1))
+    probes.update(e + d for e in ends for d in (-1, 0, 1))
+    dense = min(horizon, _DENSE_STEPS) if settled else min(max(probes, default=0) + 2, _DENSE_STEPS)
+    first: int | None = None
+    chunk = 1 << 18
+    for lo in range(0, dense + 1, chunk):
+        t = np.arange(lo, min(lo + chunk, dense + 1), dtype=np.float64)
+        for k in np.flatnonzero(np.asarray(a(t)) != np.asarray(b(t)))[:64]:
+            k = lo + int(k)
+            if a(k) != b(k):
+                first = k
+                break
+        if first is not None:
+            break
+    for p in sorted(q for q in probes if 0 <= q <= _MAX_STEP and q > dense):
+        if first is not None and p >= first:
+            break
+        if a(p) != b(p):
+            return p
+    return first
+
+
+def _remove_all(handles: list[Any]) -> None:
+    for h in handles:
+        h.remove()
+
+
+_is_compiling = getattr(torch.compiler, "is_compiling", None) or torch._dynamo.is_compiling
+
+
+def _is_metric(v: Any) -> bool:
+    """A float or a 0-d floating tensor (an int is torch's deprecated epoch argument)."""
+    if isinstance(v, _Tensor):
+        return v.dim() == 0 and v.is_floating_point()
+    return isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral)
+
+
+def _check_epoch(owner: str, epoch: Any) -> int:
+    if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral):
+        raise TypeError(
+            f"{owner}.step: `epoch` must be a non-negative integer (torch's deprecated epoch "
+            "argument) or a float metric for a plateau scheduler. "
+            f"Received: epoch={epoch!r} of type {type(epoch).__name__}"
+        )
+    if not 0 <= epoch <= _MAX_STEP:
+        raise ValueError(f"{owner}.step: `epoch` must be a non-negative integer. Received: epoch={epoch!r}")
+    return int(epoch)
+
+
+def _check_count(owner: str, name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(
+            f"{owner}: `{name}` must be a non-negative integer. Received: {name}={v!r} of type {type(v).__name__}"
+        )
+    if not 0 <= v <= _MAX_STEP:
+        raise ValueError(f"{owner}: `{name}` must be a non-negative integer. Received: {name}={v!r}")
+    return int(v)
+
+
+def _order_warnings(optimizer: Any) -> None:
+    """torch's own warnings about the order of ``optimizer.step()`` and ``scheduler.step()``."""
+    if not hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        warnings.warn(
+            "Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+            "initialization. Please, make sure to call `optimizer.step()` before "
+            "`lr_scheduler.step()`. See more details at "
+            "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+            UserWarning,
+            stacklevel=3,
+        )
+    elif not getattr(optimizer, "_opt_called", False):
+        warnings.warn(
+            "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+            "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
+            "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
+            "will result in PyTorch skipping the first value of the learning rate schedule. "
+            "See more details at "
+            "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 # -- learning rate --------------------------------------------------------------------------------
@@ -327,25 +634,49 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
 class LRScheduler(_ClosedFormScheduler):
     r"""A ``torch.optim.lr_scheduler.LRScheduler`` driven by an lrkit schedule.
 
-    After ``k`` calls of ``.step()`` every param group's ``lr`` is ``schedule(k)``; the constructor
-    puts ``schedule(0)`` into the groups, so update ``k`` (0-based) uses ``schedule(k)``. Values
-    are **absolute**: the optimizer's own ``lr`` is overwritten, never multiplied. Each value is
+    After ``k`` updates every param group's ``lr`` is ``schedule(k)``; the constructor puts
+    ``schedule(0)`` into the groups, so update ``k`` (0-based) uses ``schedule(k)``. Values are
+    **absolute**: the optimizer's own ``lr`` is overwritten, never multiplied. Each value is
     computed from the step alone (closed form), in Python float64.
 
-    With ``plateau`` the learning rate becomes
+    **Who moves the clock.** With ``clock="scheduler"`` (torch's convention) the step is the
+    number of ``.step()`` calls. With ``clock="optimizer"`` it is the number of
+    ``optimizer.step()`` calls that really ran, counted with the optimizer's step post-hook: the
+    groups follow every real update by themselves and ``.step()`` only re-syncs. Use it under
+    accelerate (which steps a prepared scheduler once per process per update), with a
+    ``GradScaler`` (which skips updates whose gradients overflowed), or whenever the scheduler
+    might be stepped more or less often than the optimizer.
+
+    **Plateau.** With ``plateau`` the learning rate becomes
     :math:`\min(s(k), \max(s(k) \cdot \mathrm{scale}, \mathrm{min\_lr}))`, where ``scale`` is the
-    product of the reductions so far; call :meth:`report` once per evaluation. One plateau
-    state is shared by every param group (the ``lr`` passed to its ``eps`` rule is group 0's).
+    product of the reductions so far. Report one metric per evaluation with :meth:`report`, or
+    with ``.step(metric)`` (a float or a 0-d floating tensor), which is what Lightning calls for
+    ``{"scheduler": sched, "monitor": "val_loss", "reduce_on_plateau": True}``. One plateau state
+    is shared by every param group (the ``lr`` passed to its ``eps`` rule is group 0's). A
+    plateau scheduler that is checkpointed after many steps without ever receiving a metric
+    warns: Lightning with ``"monitor"`` but without ``"reduce_on_plateau": True`` never passes one.
+
+    **Resume.** ``state_dict()`` holds primitives only (``torch.load(path, weights_only=True)``);
+    :meth:`load_state_dict` always takes the step and the plateau state from the checkpoint.
+    ``resume`` decides what happens when the checkpoint's schedule differs from ``schedule``:
+    ``"strict"`` compares both exactly at every step from 0 to the larger of their durations
+    (up to 2**22 steps, then at every breakpoint ``b - 1, b, b + 1`` of either) and accepts the
+    load only if all agree (the same curve written differently), otherwise raises a
+    ``ValueError`` showing both and the first step where they differ; ``"checkpoint"``
+    continues with the stored schedule (and plateau settings); ``"override"`` continues the
+    constructor's schedule from the stored step (train longer, branch a cooldown).
 
     A param group holding ``lr_scale`` (timm's layer-wise decay convention) gets
     ``value * group["lr_scale"]``. A tensor ``lr`` (``capturable``/compiled optimizers) is
-    filled in place, as torch's own schedulers do.
+    filled in place, so a ``torch.compile``-d ``optimizer.step`` never recompiles for a new lr.
 
     Args:
       optimizer: a ``torch.optim.Optimizer``.
       schedule: one lrkit ``Schedule`` for every param group, or a list with one per group.
         A single schedule also drives groups added later with ``add_param_group``.
       plateau: an :class:`lrkit.ReduceOnPlateau`, or ``None``.
+      clock: ``"scheduler"`` (default) or ``"optimizer"``, see above.
+      resume: ``"strict"`` (default), ``"checkpoint"`` or ``"override"``, see above.
       last_epoch: torch's convention: the index of the last step already taken, ``-1`` for a
         fresh start. With ``last_epoch=k`` the constructor steps once and applies
         ``schedule(k + 1)``. To resume, prefer :meth:`load_state_dict`.
@@ -353,8 +684,10 @@ class LRScheduler(_ClosedFormScheduler):
         of the run (``"5%"``, see ``Schedule.bind``); required if the schedule has any.
 
     Raises:
-      TypeError: ``optimizer`` is not an optimizer, ``schedule`` not a schedule or list of them.
-      ValueError: a list ``schedule`` has the wrong length, or ``last_epoch < -1``.
+      TypeError: ``optimizer`` is not an optimizer, ``schedule`` not a schedule or list of them,
+        ``clock``/``resume`` not a string.
+      ValueError: a list ``schedule`` has the wrong length, ``last_epoch < -1``, an unknown
+        ``clock`` or ``resume``.
 
     Examples:
       >>> import torch, lrkit as lk
@@ -368,6 +701,15 @@ class LRScheduler(_ClosedFormScheduler):
       ...     sched.step()
       >>> lrs
       [0.1, 0.1, 0.05, 0.05, 0.025]
+
+      The optimizer's clock: extra ``.step()`` calls do not move the schedule.
+
+      >>> sched = LRScheduler(opt, lk.step(0.1, 0.5, every=2), clock="optimizer")
+      >>> for _ in range(2):
+      ...     opt.step()
+      ...     sched.step(); sched.step()  # e.g. accelerate on 2 processes
+      >>> sched.last_epoch, opt.param_groups[0]["lr"]
+      (2, 0.05)
     """
 
     _owner = "LRScheduler"
@@ -378,12 +720,15 @@ class LRScheduler(_ClosedFormScheduler):
         schedule: Schedule | Sequence[Schedule],
         *,
         plateau: Any = None,
+        clock: str = "scheduler",
+        resume: str = "strict",
         last_epoch: int = -1,
         total_steps: int | None = None,
     ) -> None:
         self.plateau = _check_plateau(self._owner, plateau)
         self._plateau_state = None if plateau is None else plateau.initial_state()
-        super().__init__(optimizer, schedule, last_epoch, total_steps)
+        self._warned_unreported = False
+        super().__init__(optimizer, schedule, last_epoch, clock, resume, total_steps)
 
     @property
     def schedules(self) -> tuple[Schedule, ...]:
@@ -413,17 +758,28 @@ class LRScheduler(_ClosedFormScheduler):
             i += 1
         self._last_lr = values
 
+    def _float_entries(self) -> list[str]:
+        return [
+            f"param_groups[{i}]['lr']"
+            for i, g in enumerate(self.optimizer.param_groups)
+            if not isinstance(g["lr"], _Tensor)
+        ]
+
     def report(self, metric: Any, *, reduce: str | None = None) -> None:
         """Feed one evaluation's metric to the plateau rule; a reduction applies immediately.
 
+        ``scheduler.step(metric)`` does the same (and, with ``clock="scheduler"``, advances the
+        step first).
+
         Args:
-          metric: the monitored quantity (a number or a one-element tensor).
+          metric: the monitored quantity (a real number or a one-element tensor).
           reduce: ``None`` (use ``metric`` as is), or ``"mean"``/``"min"``/``"max"`` to all-reduce
             it over the default ``torch.distributed`` process group first, so every rank of a
             DDP job takes the same decision even when ranks see different local metrics.
 
         Raises:
-          ValueError: the scheduler was built without ``plateau=``, or ``reduce`` is unknown.
+          ValueError: the scheduler was built without ``plateau=``, ``reduce`` is unknown, or
+            ``metric`` has more than one element or is beyond the float range.
           TypeError: ``metric`` is ``None`` or not a number (NaN/inf warn and are ignored).
         """
         if self.plateau is None:
@@ -435,44 +791,108 @@ class LRScheduler(_ClosedFormScheduler):
             from lrkit.backends._torch_plateau import all_reduce_metric
 
             metric = all_reduce_metric(metric, reduce)
-        value = metric.detach().item() if isinstance(metric, _Tensor) else metric
+        self._report(metric, "metric")
+
+    def _check_metric_target(self, metric: Any) -> None:
+        if self.plateau is None:
+            super()._check_metric_target(metric)
+
+    def _report_metric(self, metric: Any, name: str) -> None:
+        self._report(metric, name)
+
+    def _report(self, metric: Any, name: str) -> None:
+        if isinstance(metric, _Tensor):
+            if metric.numel() != 1:
+                raise ValueError(
+                    f"{self._owner}.report: `{name}` must be a single number. "
+                    f"Received: a tensor of shape {tuple(metric.shape)}"
+                )
+            metric = metric.detach().reshape(()).item()
         current = self._values(max(self.last_epoch, 0))[0]
-        self._plateau_state = self.plateau.update(self._plateau_state, value, current)
+        self._plateau_state = self.plateau.update(self._plateau_state, metric, current)
         self._apply()
+
+    # -- checkpoints ----------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The base state plus ``plateau``/``plateau_state`` (see ``_ClosedFormScheduler``)."""
+        state = super().state_dict()
+        if (
+            self.plateau is not None
+            and not self._warned_unreported
+            and self.last_epoch >= _UNREPORTED_STEPS
+            and math.isinf(self._plateau_state["best"])
+            and self._plateau_state["num_bad_epochs"] == 0
+        ):
+            self._warned_unreported = True
+            warnings.warn(
+                f"{self._owner}: this scheduler has a `plateau` but reached step {self.last_epoch} "
+                "without receiving a metric, so it cannot reduce the learning rate. Report one per "
+                "evaluation with scheduler.report(metric) or scheduler.step(metric). In Lightning, "
+                'return {"scheduler": sched, "monitor": "val_loss", "reduce_on_plateau": True} '
+                '(a "monitor" alone is ignored for a scheduler that is not torch\'s '
+                "ReduceLROnPlateau); in the HF Trainer, report from a TrainerCallback's on_evaluate.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return state
 
     def _extra_state(self) -> dict[str, Any]:
         if self.plateau is None:
             return {}
-        out: dict[str, Any] = {"plateau_state": _primitive(dict(self._plateau_state))}
-        get_config = getattr(self.plateau, "get_config", None)
-        if callable(get_config):
-            out["plateau"] = _primitive(get_config())
-        return out
+        return {
+            "plateau": _primitive(self.plateau.get_config()),
+            "plateau_state": _primitive(dict(self._plateau_state)),
+        }
 
-    def _load_extra_state(self, state: dict[str, Any]) -> None:
-        has = "plateau_state" in state
-        if has != (self.plateau is not None):
+    def _extra_keys(self, state: dict[str, Any]) -> tuple[set[str], set[str]]:
+        return set(), {"plateau", "plateau_state"}
+
+    def _check_extra_state(self, state: dict[str, Any], owner: str) -> dict[str, Any]:
+        has_cfg, has_state = "plateau" in state, "plateau_state" in state
+        if has_cfg != has_state:
+            missing = "plateau_state" if has_cfg else "plateau"
             raise ValueError(
-                f"{self._owner}.load_state_dict: the checkpoint was saved "
-                f"{'with' if has else 'without'} a plateau rule but this scheduler has "
-                f"{'one' if self.plateau is not None else 'none'}; refusing to resume. "
-                f"Received: plateau_state={state.get('plateau_state')!r}"
+                f"{owner}: `state_dict` is missing [{missing!r}] (a plateau checkpoint holds both "
+                f"'plateau' and 'plateau_state'). Received keys: {sorted(map(str, state))}"
             )
-        if has:
-            saved = state["plateau_state"]
-            if not isinstance(saved, dict) or set(saved) != set(self._plateau_state):
-                raise ValueError(
-                    f"{self._owner}.load_state_dict: `plateau_state` does not match this plateau rule's "
-                    f"state keys {sorted(self._plateau_state)}. Received: plateau_state={saved!r}"
-                )
-            get_config = getattr(self.plateau, "get_config", None)
-            if "plateau" in state and callable(get_config) and state["plateau"] != _primitive(get_config()):
-                raise ValueError(
-                    f"{self._owner}.load_state_dict: the checkpoint was saved with different plateau "
-                    f"settings; refusing to resume. Received: plateau={state['plateau']!r}, this "
-                    f"scheduler has plateau={_primitive(get_config())!r}"
-                )
-            self._plateau_state = dict(saved)
+        saved: Any = None
+        saved_state: Any = None
+        if has_cfg:
+            from lrkit._plateau import ReduceOnPlateau
+
+            try:
+                saved = ReduceOnPlateau.from_config(state["plateau"])
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{owner}: `plateau` is not a valid plateau config: {e}") from None
+            saved_state = saved.check_state(state["plateau_state"], "plateau_state")
+        mine = self.plateau
+        if self.resume == "checkpoint":
+            return {"plateau": saved, "_plateau_state": saved_state}
+        if self.resume == "override":
+            if mine is None:
+                return {}
+            if saved_state is None:
+                return {"_plateau_state": mine.initial_state()}
+            return {"_plateau_state": mine.check_state(saved_state, "plateau_state")}
+        if (saved is None) != (mine is None):
+            raise ValueError(
+                f"{owner}: the checkpoint was saved {'with' if saved is not None else 'without'} a plateau "
+                f"rule but this scheduler has {'one' if mine is not None else 'none'}; refusing to resume "
+                f'with resume="strict" (pass resume="checkpoint" or "override"). '
+                f"Received: plateau={state.get('plateau')!r}"
+            )
+        if saved is not None and saved != mine:
+            raise ValueError(
+                f"{owner}: the checkpoint was saved with different plateau settings; refusing to resume "
+                f'with resume="strict" (pass resume="checkpoint" or "override"). Received: '
+                f"plateau={saved!r}, this scheduler has plateau={mine!r}"
+            )
+        return {} if saved_state is None else {"_plateau_state": saved_state}
+
+
+# A plateau scheduler checkpointed this many steps in without a single metric warns (see state_dict).
+_UNREPORTED_STEPS = 2
 
 
 def _primitive(v: Any) -> Any:
@@ -498,9 +918,10 @@ def _primitive(v: Any) -> Any:
 class HyperparameterScheduler(_ClosedFormScheduler):
     """Drive any param-group hyperparameter (not only ``lr``) from an lrkit schedule.
 
-    Same contract as :class:`LRScheduler`: after ``k`` calls of ``.step()`` the entry ``name`` of
-    every param group holds ``schedule(k)`` (absolute values, closed form), the constructor writes
-    ``schedule(0)``, and ``state_dict()`` holds primitives only. It is a
+    Same contract as :class:`LRScheduler`: after ``k`` updates the entry ``name`` of every param
+    group holds ``schedule(k)`` (absolute values, closed form), the constructor writes
+    ``schedule(0)``, ``clock`` and ``resume`` mean the same, and ``state_dict()`` holds
+    primitives only. It is a
     ``torch.optim.lr_scheduler.LRScheduler`` too, so trainers that step a list of schedulers
     accept it; ``get_last_lr()`` reports the groups' learning rates (untouched here) and
     :meth:`get_last_value` the scheduled values. Use one instance per hyperparameter, next to an
@@ -508,12 +929,18 @@ class HyperparameterScheduler(_ClosedFormScheduler):
 
     ``name`` is a key every param group has (``"momentum"``, ``"weight_decay"``, ``"eps"``,
     ``"dampening"``, ...), or ``"beta1"``/``"beta2"``, which write the first/second entry of
-    Adam-style ``betas`` tuples (the other entry is kept). Tensor entries are filled in place.
+    Adam-style ``betas`` tuples (the other entry is kept). Tensor entries are filled in place:
+    under ``torch.compile`` make the driven entries tensors
+    (``betas=(torch.tensor(0.9), torch.tensor(0.999))``, ``momentum=torch.tensor(0.9)``), since
+    a new Python float in a compiled ``optimizer.step`` forces a recompile (lrkit warns once when
+    it sees a compiled step with a float entry it drives).
 
     Args:
       optimizer: a ``torch.optim.Optimizer``.
       name: the param-group entry to drive (a string, see above).
       schedule: one lrkit ``Schedule`` for every param group, or a list with one per group.
+      clock: ``"scheduler"`` (default) or ``"optimizer"``, as in :class:`LRScheduler`.
+      resume: ``"strict"`` (default), ``"checkpoint"`` or ``"override"``, as in :class:`LRScheduler`.
       last_epoch: as in :class:`LRScheduler` (``-1`` for a fresh start).
       total_steps: as in :class:`LRScheduler` (resolves percentages of the run).
 
@@ -539,6 +966,8 @@ class HyperparameterScheduler(_ClosedFormScheduler):
         name: str,
         schedule: Schedule | Sequence[Schedule],
         *,
+        clock: str = "scheduler",
+        resume: str = "strict",
         last_epoch: int = -1,
         total_steps: int | None = None,
     ) -> None:
@@ -573,7 +1002,7 @@ class HyperparameterScheduler(_ClosedFormScheduler):
         self.name = name
         self._key = key
         self._beta = _BETAS.get(name)
-        super().__init__(optimizer, schedule, last_epoch, total_steps)
+        super().__init__(optimizer, schedule, last_epoch, clock, resume, total_steps)
 
     @property
     def schedules(self) -> tuple[Schedule, ...]:
@@ -596,6 +1025,15 @@ class HyperparameterScheduler(_ClosedFormScheduler):
         self._last_value = list(values)
         self._last_lr = [_copy(g["lr"]) for g in self.optimizer.param_groups]
 
+    def _float_entries(self) -> list[str]:
+        out = []
+        for i, g in enumerate(self.optimizer.param_groups):
+            v = g[self._key] if self._beta is None else g[self._key][self._beta]
+            if not isinstance(v, _Tensor):
+                where = f"[{self._key!r}]" + ("" if self._beta is None else f"[{self._beta}]")
+                out.append(f"param_groups[{i}]{where}")
+        return out
+
     def get_last_value(self) -> list[float]:
         """The value this scheduler last wrote into each param group."""
         return list(self._last_value)
@@ -603,12 +1041,16 @@ class HyperparameterScheduler(_ClosedFormScheduler):
     def _extra_state(self) -> dict[str, Any]:
         return {"name": self.name}
 
-    def _load_extra_state(self, state: dict[str, Any]) -> None:
+    def _extra_keys(self, state: dict[str, Any]) -> tuple[set[str], set[str]]:
+        return {"name"}, set()
+
+    def _check_extra_state(self, state: dict[str, Any], owner: str) -> dict[str, Any]:
         if state.get("name") != self.name:
             raise ValueError(
-                f"{self._owner}.load_state_dict: the checkpoint drives {state.get('name')!r} but this "
+                f"{owner}: the checkpoint drives {state.get('name')!r} but this "
                 f"scheduler drives {self.name!r}; refusing to resume. Received: name={state.get('name')!r}"
             )
+        return {}
 
 
 def _numeric(v: Any) -> bool:
