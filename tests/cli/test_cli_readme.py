@@ -22,9 +22,9 @@ def test_first_two_commands() -> None:
     helpers.need("core")
     first, second = blocks("bash")[:2]
     assert first.strip() == 'pip install . && lrkit show "warmup(cosine(3e-4, 3e-5, 10000), 500)" --steps 10500 --every 1000'
-    assert second.strip() == "python -m pip install tox && python -m tox"
+    assert second.strip() == "python -m pip install tox && python -m tox -p auto"
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "python3 -m pip install --quiet \"tox>=4.11\" && python3 -m tox" in ci
+    assert "python3 -m pip install --quiet \"tox>=4.11\" && python3 -m tox -p auto" in ci
 
 
 def test_sections_and_images() -> None:
