@@ -4,6 +4,24 @@ A schedule is a small immutable tree of frozen nodes (``@frozen``, a lean datacl
 (``_eval(t, ops)``, branch-free on the step); composition nodes hold children. Everything a user
 does with a schedule (call it, print it, save it, compare it, hand it to a framework) goes through
 this class, so every node gets it for free.
+
+Ranges (SPEC section 11). Every node declares the values it can reach: ``_range(until)`` returns
+``(lo, hi)`` with every value at steps ``0 .. until`` inside ``[lo, hi]``, exact or safely bounded
+(a few ulps of slack where a formula rounds). ``Schedule.__init__`` calls ``_range(MAX_STEP)`` once,
+right after ``__post_init__``, and caches the result as ``bounds``; a node whose arguments would let
+a value overflow, turn NaN or go negative anywhere up to ``MAX_STEP`` refuses there, naming the
+argument to blame (``_errors.reach``). To add a node:
+
+* a leaf computes its bounds from its arguments (usually the hull of its end values, through
+  ``_schedules._padded`` when the formula rounds), evaluating monotone formulas at ``until`` the
+  way ``_eval`` does (``ScalarOps``), so a value that would overflow in ``_eval`` overflows here too;
+* a composition combines its children's ``child._range_at(u)``, where ``u`` is the largest step the
+  child sees (``Shift`` passes ``until + steps``; most pass ``until``), with the same float
+  operations as its ``_eval`` (rounding is monotone, so ``lo * k`` and ``hi * k`` bound ``v * k``);
+* both pass the result through ``_errors.reach(kind, argument, (lo, hi), value)``.
+
+``_eval`` itself stays branch-free on the step: the ranges only decide, at construction, what is
+accepted.
 """
 
 from __future__ import annotations
@@ -27,6 +45,10 @@ _CHUNK = 1 << 15
 
 #: Most breakpoints a periodic node lists (``Schedule.breakpoints``).
 MAX_BREAKS = 10_000
+
+#: Largest step whose value a schedule guarantees finite and non-negative (and the largest
+#: duration or count): every integer up to it is exact in float64 (SPEC section 11).
+MAX_STEP = _errors.MAX_COUNT
 
 #: Public constructor name -> node class. Filled by ``@register``; ``from_config`` builds only these.
 _REGISTRY: dict[str, type[Schedule]] = {}
@@ -200,9 +222,48 @@ class Schedule:
         self.__post_init__()
         if any(_has_percent(getattr(self, n)) for n in names):
             object.__setattr__(self, "_unbound", True)
+        # A schedule with percentages left is checked once bound (its durations are unknown yet).
+        object.__setattr__(self, "_bounds", None if self._unbound else self._checked_range())
 
     def __post_init__(self) -> None:
         pass
+
+    # -- ranges (see the module docstring) ----------------------------------------------------
+
+    def _range(self, until: int) -> tuple[float, float]:
+        """``(lo, hi)`` bounding every value at steps ``0 .. until``; refuses (``_errors.reach``)
+        arguments that would leave finite non-negative values."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare its range (`_range`)")
+
+    def _range_at(self, until: int) -> tuple[float, float]:
+        """``_range(until)``, from the cache when ``until <= MAX_STEP``."""
+        if until <= MAX_STEP:
+            return self._bounds  # type: ignore[attr-defined,no-any-return]
+        return self._range(until)
+
+    def _checked_range(self) -> tuple[float, float]:
+        lo, hi = self._range(MAX_STEP)
+        lo, hi = float(lo), float(hi)
+        if not 0.0 <= lo <= hi < math.inf:  # a node that forgot to check: refuse anyway
+            raise _errors.ScheduleError(
+                f"{self.kind}: the arguments would give values in [{lo!r}, {hi!r}]; every value up to "
+                f"step 2**53 must be finite and non-negative. Received: {self!r}"
+            )
+        return lo, hi
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """``(lo, hi)``: every value at steps ``0 .. 2**53`` lies in ``[lo, hi]`` (exact or safely
+        bounded; computed once, at construction).
+
+        Examples:
+          >>> import lrkit as lk
+          >>> lk.join([lk.constant(0.5), lk.piecewise_constant([10], [1.0, 0.25])], [5]).bounds
+          (0.25, 1.0)
+        """
+        if self._unbound:
+            raise _errors.unbound_error(f"{self.kind}.bounds", _percent_text(self))
+        return self._bounds  # type: ignore[attr-defined,no-any-return]
 
     def _key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, n) for n in self._names)

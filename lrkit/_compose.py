@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from lrkit import _errors as E
 from lrkit._base import Schedule, frozen, register
-from lrkit._ops import Ops
-from lrkit._schedules import _cos_anneal, _set
+from lrkit._ops import SCALAR_OPS, Ops
+from lrkit._schedules import _cos_anneal, _hull, _padded, _set
 
 _frozen = frozen
 
@@ -86,6 +87,10 @@ class Join(Schedule):
         }
         return rebuild(self, values)
 
+    def _range(self, until: int) -> tuple[float, float]:
+        rs = [s._range_at(until) for s in self.schedules]  # children see local steps <= until
+        return min(lo for lo, _ in rs), max(hi for _, hi in rs)
+
     @property
     def duration(self) -> int | None:
         last = self.schedules[-1].duration
@@ -123,7 +128,18 @@ class Warmup(Schedule):
                 f"{self.kind}: `start` and the schedule's first value must be positive for "
                 f"shape='exponential'. Received: start={self.start!r}, schedule(0)={target!r}"
             )
+        if self.shape == "exponential" and not target / self.start < math.inf:
+            raise E.ScheduleError(
+                f"{self.kind}: `start` must be at least schedule(0) / 1.8e308 for shape='exponential' "
+                f"(the ramp raises schedule(0) / start to a power). Received: start={self.start!r}, "
+                f"schedule(0)={target!r}"
+            )
         _set(self, "_target", target)
+
+    def _range(self, until: int) -> tuple[float, float]:
+        ramp = _padded(_hull(self.start, self._target))  # type: ignore[attr-defined]
+        child = self.schedule._range_at(until)
+        return E.reach(self.kind, "start", _hull(*ramp, *child), self.start)
 
     def _ramp(self, t: Any, ops: Ops) -> Any:
         target: float = self._target  # type: ignore[attr-defined]
@@ -184,6 +200,9 @@ class PerEpoch(Schedule):
         k = self.steps_per_epoch
         return rebuild(self, {"schedule": self.schedule._retime(rt.epochs(k), offset / k), "steps_per_epoch": k})
 
+    def _range(self, until: int) -> tuple[float, float]:
+        return self.schedule._range_at(until // self.steps_per_epoch)
+
     @property
     def duration(self) -> int | None:
         d = self.schedule.duration
@@ -212,6 +231,14 @@ class Product(Schedule):
         for s in self.schedules[1:]:
             out = out * s._eval(t, ops)
         return out
+
+    def _range(self, until: int) -> tuple[float, float]:
+        # Multiplied in _eval's order: rounding is monotone, so the products of the ends bound it.
+        lo, hi = self.schedules[0]._range_at(until)
+        for s in self.schedules[1:]:
+            a, b = s._range_at(until)
+            lo, hi = lo * a, hi * b
+        return E.reach(self.kind, "schedules", (lo, hi), list(self.schedules))
 
     @property
     def duration(self) -> int | None:
@@ -242,6 +269,13 @@ class Sum(Schedule):
             out = out + s._eval(t, ops)
         return out
 
+    def _range(self, until: int) -> tuple[float, float]:
+        lo, hi = self.schedules[0]._range_at(until)
+        for s in self.schedules[1:]:
+            a, b = s._range_at(until)
+            lo, hi = lo + a, hi + b
+        return E.reach(self.kind, "schedules", (lo, hi), list(self.schedules))
+
     @property
     def duration(self) -> int | None:
         return _max_duration(self.schedules)
@@ -265,11 +299,15 @@ class Scale(Schedule):
         _schedule(self.kind, "schedule", self.schedule)
         _set(self, "factor", E.value(self.kind, "factor", self.factor))
         if isinstance(self.schedule, Scale):  # k * (j * s) is (k * j) * s: one normal form
-            _set(self, "factor", self.factor * self.schedule.factor)
+            _set(self, "factor", E.value(self.kind, "factor", self.factor * self.schedule.factor))
             _set(self, "schedule", self.schedule.schedule)
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         return self.factor * self.schedule._eval(t, ops)
+
+    def _range(self, until: int) -> tuple[float, float]:
+        lo, hi = self.schedule._range_at(until)
+        return E.reach(self.kind, "factor", (self.factor * lo, self.factor * hi), self.factor)
 
     @property
     def duration(self) -> int | None:
@@ -296,6 +334,12 @@ class Power(Schedule):
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         return ops.power(self.schedule._eval(t, ops), self.exponent)
+
+    def _range(self, until: int) -> tuple[float, float]:
+        lo, hi = self.schedule._range_at(until)
+        p = self.exponent
+        bounds = _padded((SCALAR_OPS.power(lo, p), SCALAR_OPS.power(hi, p)))
+        return E.reach(self.kind, "exponent", bounds, self.exponent)
 
     @property
     def duration(self) -> int | None:
@@ -338,6 +382,15 @@ class Shift(Schedule):
         # The child's step 0 lies `steps` before this node's.
         steps = round_half_up(offset) - round_half_up(offset - n)
         return rebuild(self, {"schedule": self.schedule._retime(rt, offset - n), "steps": steps})
+
+    def _range(self, until: int) -> tuple[float, float]:
+        try:
+            return self.schedule._range_at(until + self.steps)  # the child runs `steps` ahead
+        except E.ScheduleError as exc:
+            raise E.ScheduleError(
+                f"{self.kind}: `steps` must keep every value of the shifted schedule finite up to "
+                f"step 2**53 ({exc}). Received: steps={self.steps!r}"
+            ) from None
 
     @property
     def duration(self) -> int | None:

@@ -21,14 +21,26 @@ class BackendUnavailableError(ImportError):
     """A backend was asked for but its framework is not installed."""
 
 
+#: Largest duration or count (SPEC section 11): every integer up to it is exact in float64.
+MAX_COUNT = 2**53
+
+
+def show(value: Any) -> str:
+    """``repr(value)``, except that a huge integer is described by its size (its digits could be
+    thousands long, and past 4,300 digits Python refuses to print it at all)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"<an integer of {value.bit_length()} bits>"
+    return repr(value)
+
+
 def _fail(owner: str, name: str, constraint: str, value: Any) -> ScheduleError:
-    return ScheduleError(f"{owner}: `{name}` must be {constraint}. Received: {name}={value!r}")
+    return ScheduleError(f"{owner}: `{name}` must be {constraint}. Received: {name}={show(value)}")
 
 
 def _type_fail(owner: str, name: str, constraint: str, value: Any) -> TypeError:
     return TypeError(
         f"{owner}: `{name}` must be {constraint}. "
-        f"Received: {name}={value!r} of type {type(value).__name__}"
+        f"Received: {name}={show(value)} of type {type(value).__name__}"
     )
 
 
@@ -66,21 +78,60 @@ def positive(owner: str, name: str, v: Any) -> float:
     return out
 
 
+def _integral(v: Any) -> Any:
+    """An integral float (``1e4``, ``np.float64(3)``) as the ``int`` it equals (SPEC section 7)."""
+    if _is_real(v) and not _is_int(v):
+        try:
+            f = float(v)
+        except (OverflowError, TypeError, ValueError):
+            return v
+        if math.isfinite(f) and f.is_integer():
+            return int(f)
+    return v
+
+
 def positive_int(owner: str, name: str, v: Any) -> int:
-    """A duration: a positive integer (an integral float such as ``1e4`` is not accepted)."""
-    if not _is_int(v):
+    """A duration: a positive integer at most ``2**53`` (an integral float such as ``1e4`` is taken
+    as the integer it equals; ``10.5`` is refused)."""
+    n = _integral(v)
+    if not _is_int(n):
         raise _type_fail(owner, name, "a positive integer", v)
-    if v <= 0:
+    if n <= 0:
         raise _fail(owner, name, "a positive integer", v)
-    return int(v)
+    if n > MAX_COUNT:
+        raise _fail(owner, name, "at most 2**53 (9007199254740992)", v)
+    return int(n)
 
 
 def non_negative_int(owner: str, name: str, v: Any) -> int:
-    if not _is_int(v):
+    """A count: a non-negative integer at most ``2**53`` (integral floats as for ``positive_int``)."""
+    n = _integral(v)
+    if not _is_int(n):
         raise _type_fail(owner, name, "a non-negative integer", v)
-    if v < 0:
+    if n < 0:
         raise _fail(owner, name, "a non-negative integer", v)
-    return int(v)
+    if n > MAX_COUNT:
+        raise _fail(owner, name, "at most 2**53 (9007199254740992)", v)
+    return int(n)
+
+
+def reach(owner: str, name: str, bounds: tuple[float, float], value: Any) -> tuple[float, float]:
+    """``bounds`` (the ``(lo, hi)`` a node's values can reach), refused unless ``0 <= lo <= hi < inf``.
+
+    ``name`` is the argument to blame: the one whose value lets the curve overflow, turn NaN or
+    go negative somewhere in steps ``0 .. 2**53`` (SPEC section 11).
+    """
+    lo, hi = bounds
+    if 0.0 <= lo <= hi < math.inf:  # NaN fails every comparison
+        return lo, hi
+    if not lo >= 0.0 and hi < math.inf:
+        what = f"values down to {lo!r}"
+    else:
+        what = f"values up to {hi!r}"
+    raise ScheduleError(
+        f"{owner}: `{name}` must keep every value finite and non-negative up to step 2**53 "
+        f"(it would give {what}). Received: {name}={show(value)}"
+    )
 
 
 def boolean(owner: str, name: str, v: Any) -> bool:
@@ -218,7 +269,7 @@ def duration(owner: str, name: str, v: Any, *, zero: bool = False) -> int | Perc
             raise _fail(owner, name, f"{kind} or a percentage of the run between 0% (excluded) and 100%, "
                         "such as '5%' or '2.5%'", v)
         return p
-    if not _is_int(v):
+    if not _is_int(_integral(v)):
         kind = "a non-negative integer" if zero else "a positive integer"
         raise _type_fail(owner, name, f"{kind} or a percentage of the run such as '5%'", v)
     return non_negative_int(owner, name, v) if zero else positive_int(owner, name, v)

@@ -20,7 +20,7 @@ from lrkit import _errors as E
 from lrkit._base import Schedule, frozen, register
 from lrkit._compose import Join, Warmup, _schedule
 from lrkit._ops import SCALAR_OPS, Ops
-from lrkit._schedules import Constant, Linear, PiecewiseConstant, _cos_anneal, _set
+from lrkit._schedules import Constant, Linear, PiecewiseConstant, _cos_anneal, _hull, _padded, _set
 
 COOLDOWN_SHAPES = ("linear", "cosine", "sqrt", "square")
 
@@ -56,6 +56,10 @@ class Rounded(Schedule):
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         return _round_half_even(self.schedule._eval(t, ops), ops)
+
+    def _range(self, until: int) -> tuple[float, float]:
+        lo, hi = self.schedule._range_at(until)  # rounding is monotone: whole numbers around them
+        return float(math.floor(lo)), float(math.ceil(hi))
 
     @property
     def duration(self) -> int | None:
@@ -99,6 +103,11 @@ class Cooldown(Schedule):
         if self.shape == "sqrt":
             return self.end + (v0 - self.end) * (1.0 - ops.sqrt(1.0 - r))
         return self.end + (v0 - self.end) * (r * (2.0 - r))  # 1 - x**2 = r (2 - r), x = 1 - r
+
+    def _range(self, until: int) -> tuple[float, float]:
+        decay = _padded(_hull(self._from, self.end))  # type: ignore[attr-defined]
+        child = self.schedule._range_at(until) if self.at else decay
+        return E.reach(self.kind, "end", _hull(*child, *decay), self.end)
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         if self.at == 0:
@@ -346,6 +355,16 @@ class PerTokens(Schedule):
         if not isinstance(t, int):
             t = ops.to_float(t)
         return self.schedule._eval(self.tokens(t, ops), ops)
+
+    def _range(self, until: int) -> tuple[float, float]:
+        tokens = self.tokens(until, SCALAR_OPS)  # the schedule runs at the tokens so far (non-decreasing)
+        try:
+            return self.schedule._range_at(int(tokens))
+        except E.ScheduleError as exc:
+            raise E.ScheduleError(
+                f"{self.kind}: `tokens_per_step` must keep every value of the schedule finite up to "
+                f"step 2**53 ({exc}). Received: tokens_per_step={self.tokens_per_step!r}"
+            ) from None
 
     def _steps_for(self, x: int) -> int | None:
         """The first step ``t`` with ``tokens(t) >= x``, or ``None`` if the run never gets there."""

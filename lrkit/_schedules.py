@@ -11,8 +11,8 @@ import math
 from typing import Any
 
 from lrkit import _errors as E
-from lrkit._base import MAX_BREAKS, Schedule, frozen, register
-from lrkit._ops import Ops
+from lrkit._base import MAX_BREAKS, MAX_STEP, Schedule, frozen, register
+from lrkit._ops import SCALAR_OPS, Ops
 
 _frozen = frozen
 
@@ -42,6 +42,32 @@ def _duration0(owner: str, name: str, v: Any) -> Any:
     return E.duration(owner, name, v, zero=True)
 
 
+#: Relative slack of a bound whose formula rounds: 2**-44 is 256 ulps of float64.
+_SLACK = 2.0**-44
+
+
+def _hull(*values: float) -> tuple[float, float]:
+    return min(values), max(values)
+
+
+def _padded(bounds: tuple[float, float]) -> tuple[float, float]:
+    """``bounds`` widened by ``_SLACK`` of ``hi`` on both sides, for a formula that rounds.
+
+    A non-negative ``lo`` stays non-negative (every formula is non-negative by construction: sums
+    and products of non-negative terms, or ``a + (b - a) * w`` with ``0 <= w <= 1``); a negative
+    one is kept so ``_errors.reach`` refuses it.
+    """
+    lo, hi = bounds
+    low = lo - _SLACK * hi
+    return (max(0.0, low) if lo >= 0.0 else low), hi + _SLACK * hi
+
+
+def _grown(start: float, factor: float, times: float) -> float:
+    """``start * factor ** times`` as ``_eval`` computes it (``inf`` where ``factor ** times``
+    overflows); ``start == 0`` stays 0 as the formulas special-case it."""
+    return 0.0 if start == 0.0 else start * SCALAR_OPS.power(factor, times)
+
+
 def _every(k: int, until: int) -> list[int]:
     """Multiples of ``k`` below ``until`` (at most ``MAX_BREAKS`` of them)."""
     return list(range(k, min(until, k * (MAX_BREAKS + 1)), k))
@@ -64,6 +90,9 @@ class Constant(Schedule):
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         return ops.full(t, self.value)
+
+    def _range(self, until: int) -> tuple[float, float]:
+        return self.value, self.value
 
     @property
     def duration(self) -> int | None:
@@ -90,6 +119,9 @@ class Linear(Schedule):
         r = _remaining(ops, t, self.steps)  # exact 1 at t = 0 and 0 from t = steps on
         return self.start * r + self.end * (1.0 - r)
 
+    def _range(self, until: int) -> tuple[float, float]:
+        return E.reach(self.kind, "start", _padded(_hull(self.start, self.end)), self.start)
+
     @property
     def duration(self) -> int | None:
         return self.steps
@@ -113,6 +145,9 @@ class Cosine(Schedule):
         n = float(self.steps)
         left = n - ops.minimum(ops.to_float(t), n)  # steps remaining, exact
         return _cos_anneal(ops, self.start, self.end, left, ops.pi / (2.0 * n))
+
+    def _range(self, until: int) -> tuple[float, float]:
+        return E.reach(self.kind, "start", _padded(_hull(self.start, self.end)), self.start)
 
     @property
     def duration(self) -> int | None:
@@ -158,6 +193,16 @@ class CosineWave(Schedule):
         c = ops.cos(frac * ops.pi)
         return self.end + (self.start - self.end) * (c * c)
 
+    def _range(self, until: int) -> tuple[float, float]:
+        phase = float(until) / float(self.steps) * self.cycles  # as in _eval
+        if not phase < math.inf:  # inf - floor(inf) is NaN
+            raise E.ScheduleError(
+                f"{self.kind}: `cycles` must keep the phase t / steps * cycles finite up to step 2**53 "
+                f"(at most about {1.7e308 / float(until) * self.steps:.3g} here). "
+                f"Received: cycles={self.cycles!r}"
+            )
+        return E.reach(self.kind, "start", _padded(_hull(self.start, self.end)), self.start)
+
     def _breaks(self, until: int) -> list[int]:
         if not self.restart:
             return []
@@ -165,7 +210,7 @@ class CosineWave(Schedule):
         period = self.steps / self.cycles
         if not period < until:  # also an infinite period from a subnormal `cycles`
             return []
-        n = min(MAX_BREAKS, int(until / period) + 1)
+        n = min(MAX_BREAKS, int(min(until / period, MAX_BREAKS)) + 1)
         return [math.ceil(k * period) for k in range(1, n + 1)]
 
 
@@ -199,11 +244,19 @@ class Exponential(Schedule):
             return v
         return ops.maximum(v, self.end) if self.rate < 1.0 else ops.minimum(v, self.end)
 
+    def _range(self, until: int) -> tuple[float, float]:
+        p = float(until // self.every) if self.staircase else float(until) / float(self.every)
+        first, last = self.start, _grown(self.start, self.rate, p)  # the curve is monotone
+        if self.end is not None and self.rate != 1.0:
+            clamp = max if self.rate < 1.0 else min
+            first, last = clamp(first, self.end), clamp(last, self.end)
+        return E.reach(self.kind, "rate", _padded(_hull(first, last)), self.rate)
+
     def _breaks(self, until: int) -> list[int]:
         out = _every(self.every, until) if self.staircase else []
         if self.end is not None and self.rate != 1.0 and self.start > 0 and self.end > 0:
-            # where start * rate ** (t / every) reaches end
-            x = self.every * math.log(self.end / self.start) / math.log(self.rate)
+            # where start * rate ** (t / every) reaches end (logs apart: end / start may underflow)
+            x = self.every * (math.log(self.end) - math.log(self.start)) / math.log(self.rate)
             if 0 < x < until:
                 out += [math.floor(x), math.ceil(x)]
         return out
@@ -238,6 +291,9 @@ class Polynomial(Schedule):
             r = _remaining(ops, t, self.steps)
         return (self.start - self.end) * ops.power(r, self.power) + self.end
 
+    def _range(self, until: int) -> tuple[float, float]:
+        return E.reach(self.kind, "start", _padded(_hull(self.start, self.end)), self.start)
+
     @property
     def duration(self) -> int | None:
         return None if self.cycle else self.steps
@@ -266,6 +322,10 @@ class Step(Schedule):
             return ops.full(t, 0.0)
         return self.start * ops.power(self.gamma, ops.to_float(ops.floordiv(t, self.every)))
 
+    def _range(self, until: int) -> tuple[float, float]:
+        last = _grown(self.start, self.gamma, float(until // self.every))
+        return E.reach(self.kind, "gamma", _padded(_hull(self.start, last)), self.gamma)
+
     def _breaks(self, until: int) -> list[int]:
         return _every(self.every, until)
 
@@ -291,6 +351,11 @@ class MultiStep(Schedule):
         if not self.milestones:
             return ops.full(t, self.start)
         return self.start * ops.power(self.gamma, ops.bucket(t, self.milestones))
+
+    def _range(self, until: int) -> tuple[float, float]:
+        n = sum(1 for m in self.milestones if m <= until)
+        last = _grown(self.start, self.gamma, float(n))
+        return E.reach(self.kind, "gamma", _padded(_hull(self.start, last)), self.gamma)
 
     @property
     def duration(self) -> int | None:
@@ -326,6 +391,9 @@ class PiecewiseConstant(Schedule):
         if not self.boundaries:
             return ops.full(t, self.values[0])
         return ops.take(self.values, ops.bucket(t, self.boundaries))
+
+    def _range(self, until: int) -> tuple[float, float]:
+        return _hull(*self.values)  # exact: the values themselves
 
     @property
     def duration(self) -> int | None:
@@ -368,6 +436,9 @@ class PiecewiseLinear(Schedule):
         w = ops.clip((tf - x0) / (x1 - x0), 0.0, 1.0)
         return y0 * (1.0 - w) + y1 * w
 
+    def _range(self, until: int) -> tuple[float, float]:
+        return E.reach(self.kind, "values", _padded(_hull(*self.values)), list(self.values))
+
     @property
     def duration(self) -> int | None:
         return self.steps[-1]
@@ -390,6 +461,10 @@ class InverseSqrt(Schedule):
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         return self.start / ops.sqrt(1.0 + ops.to_float(t) / float(self.timescale))
+
+    def _range(self, until: int) -> tuple[float, float]:
+        last = self.start / math.sqrt(1.0 + float(until) / float(self.timescale))
+        return E.reach(self.kind, "start", _padded((last, self.start)), self.start)
 
 
 @register
@@ -415,6 +490,11 @@ class InverseTime(Schedule):
             p = ops.to_float(t) / float(self.every)
         return self.start / (1.0 + self.rate * p)
 
+    def _range(self, until: int) -> tuple[float, float]:
+        p = float(until // self.every) if self.staircase else float(until) / float(self.every)
+        last = self.start / (1.0 + self.rate * p)  # 0 where rate * p overflows
+        return E.reach(self.kind, "start", _padded((last, self.start)), self.start)
+
     def _breaks(self, until: int) -> list[int]:
         return _every(self.every, until) if self.staircase else []
 
@@ -439,6 +519,13 @@ class Cyclic(Schedule):
             _set(self, "down", E.duration(self.kind, "down", self.down))
         E.choice(self.kind, "mode", self.mode, ("triangular", "triangular2", "exp_range"))
         _set(self, "gamma", E.positive(self.kind, "gamma", self.gamma))
+        down = self.up if self.down is None else self.down
+        if isinstance(self.up, int) and isinstance(down, int) and self.up + down > MAX_STEP:  # a longer cycle is not exact in float64 (up / total rounds to 1)
+            name = "up" if self.down is None else "down"
+            raise E.ScheduleError(
+                f"{self.kind}: `up` + `down` (one cycle) must be at most 2**53 (9007199254740992). "
+                f"Received: {name}={E.show(getattr(self, name))}, up={E.show(self.up)}"
+            )
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         # torch.optim.lr_scheduler.CyclicLR.get_lr, operation for operation.
@@ -455,6 +542,16 @@ class Cyclic(Schedule):
         elif self.mode == "exp_range":
             height = height * ops.power(self.gamma, tf)
         return self.low + height
+
+    def _range(self, until: int) -> tuple[float, float]:
+        if self.mode != "exp_range" or self.gamma <= 1.0:  # the amplitude never grows
+            return E.reach(self.kind, "low", _padded(_hull(self.low, self.high)), self.low)
+        # torch's exp_range with gamma > 1 grows the amplitude without bound (below 0 when high < low).
+        g = SCALAR_OPS.power(self.gamma, float(until))
+        if not g < math.inf:  # also 0 * inf = NaN at the bottom of a cycle
+            return E.reach(self.kind, "gamma", (self.low, g), self.gamma)
+        far = self.low + (self.high - self.low) * g
+        return E.reach(self.kind, "gamma", _padded(_hull(self.low, self.high, far)), self.gamma)
 
     def _breaks(self, until: int) -> list[int]:
         up, total = self.up, self.up + (self.down if self.down is not None else self.up)
@@ -488,6 +585,9 @@ class OneCycle(Schedule):
         _set(self, "final_div_factor", E.positive(self.kind, "final_div_factor", self.final_div_factor))
         E.choice(self.kind, "anneal", self.anneal, ("cosine", "linear"))
         _set(self, "three_phase", E.boolean(self.kind, "three_phase", self.three_phase))
+        initial = self.peak / self.div_factor
+        E.reach(self.kind, "div_factor", (initial, initial), self.div_factor)
+        E.reach(self.kind, "final_div_factor", (0.0, initial / self.final_div_factor), self.final_div_factor)
         for i, (a, b, _, _) in enumerate(() if isinstance(self.steps, E.Percent) else self._phases()):
             if b == a:
                 raise E.ScheduleError(
@@ -523,6 +623,12 @@ class OneCycle(Schedule):
             out = v if out is None else ops.where(tf <= b, v, out)
         return out if self.anneal == "cosine" else ops.maximum(out, 0.0)
 
+    def _range(self, until: int) -> tuple[float, float]:
+        ends = [v for _, _, va, vb in self._phases() for v in (va, vb)]
+        if self.anneal == "linear":  # at step `steps` torch extrapolates one step past the last phase
+            ends.append(self._eval(self.steps, SCALAR_OPS))
+        return E.reach(self.kind, "peak", _padded(_hull(*ends)), self.peak)
+
     @property
     def duration(self) -> int | None:
         return self.steps
@@ -553,6 +659,11 @@ class CosineRestarts(Schedule):
             )
         _set(self, "period_mult", m)
         _set(self, "decay", E.positive(self.kind, "decay", self.decay))
+        if m > 1.0 and isinstance(self.period, int) and not self.period * m <= MAX_STEP:
+            raise E.ScheduleError(
+                f"{self.kind}: `period_mult` must keep the second cycle (period * period_mult) at most "
+                f"2**53 steps. Received: period_mult={self.period_mult!r}, period={self.period!r}"
+            )
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         tf = ops.to_float(t)
@@ -586,6 +697,15 @@ class CosineRestarts(Schedule):
             local, length = tf - b0, begin(i + 1.0) - b0
         top = self.start * ops.power(self.decay, i) if self.decay != 1.0 and self.start != 0.0 else self.start
         return _cos_anneal(ops, top, self.end, (length - local) / length)
+
+    def _range(self, until: int) -> tuple[float, float]:
+        p, m = float(self.period), self.period_mult
+        if m == 1.0:
+            cycles = float(until // self.period)
+        else:  # index of the cycle holding step `until` (one more for the log's rounding)
+            cycles = math.floor(math.log1p(float(until) * (m - 1.0) / p) / math.log(m)) + 1.0
+        top = self.start if self.decay == 1.0 else _grown(self.start, self.decay, cycles)
+        return E.reach(self.kind, "decay", _padded(_hull(self.start, top, self.end)), self.decay)
 
     def _breaks(self, until: int) -> list[int]:
         out, b, length = [], 0.0, float(self.period)
@@ -634,6 +754,10 @@ class WarmupStableDecay(Schedule):
             return dec
         ramp = self.peak * (ops.minimum(tf, w) / w)
         return ops.where(tf < w, ramp, dec)
+
+    def _range(self, until: int) -> tuple[float, float]:
+        lows = (0.0,) if self.warmup else ()
+        return E.reach(self.kind, "peak", _padded(_hull(self.peak, self.end, *lows)), self.peak)
 
     @property
     def duration(self) -> int | None:

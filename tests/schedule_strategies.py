@@ -4,6 +4,11 @@
 covers the interesting part of the curve (a few cycles, the whole decay and some steps past it).
 ``trees()`` draws nested compositions (join, warmup, per_epoch, products, sums, scaling, powers)
 whose values stay finite at every step.
+
+Every drawn schedule is one lrkit accepts: its values stay finite up to step 2**53 (SPEC section 11),
+so growth is capped (an exponential growing without ``end`` overflows long before 2**53 and is refused
+at construction). ``hostile_leaves()`` and ``hostile_trees()`` draw anything, absurd arguments included,
+for the tests that check what construction refuses.
 """
 
 from __future__ import annotations
@@ -51,7 +56,8 @@ def _cosine_wave(draw: Any) -> Drawn:
 @st.composite
 def _exponential(draw: Any, bounded: bool = False) -> Drawn:
     rate = draw(st.one_of(st.floats(0.01, 0.999), st.floats(1.001, 3.0), st.just(1.0)))
-    end = draw(values) if bounded and rate > 1 else draw(st.one_of(st.none(), values))
+    # Growth without `end` would overflow before step 2**53: refused, so growth always has an end.
+    end = draw(values) if rate > 1 else draw(st.one_of(st.none(), values))
     every = draw(durations)
     return lk.exponential(draw(values), rate, every, draw(st.booleans()), end), 5 * every + 2
 
@@ -66,7 +72,7 @@ def _polynomial(draw: Any) -> Drawn:
 @st.composite
 def _step(draw: Any, bounded: bool = False) -> Drawn:
     every = draw(durations)
-    gamma = draw(st.floats(0.01, 1.0 if bounded else 2.0))
+    gamma = draw(st.floats(0.01, 1.0))  # growth (gamma > 1) overflows before step 2**53: refused
     return lk.step(draw(values), gamma, every), 5 * every + 2
 
 
@@ -132,7 +138,8 @@ def _cosine_restarts(draw: Any, bounded: bool = False) -> Drawn:
     period = draw(st.integers(1, 100))
     # Multipliers as users write them (1.1, 1.25); very close to 1 would mean millions of cycles.
     mult = draw(st.one_of(st.sampled_from([1.0, 1.5, 2.0, 3.0]), st.integers(105, 300).map(lambda k: k / 100)))
-    decay = draw(st.floats(0.1, 1.0 if bounded else 1.5))
+    # Growing restarts stay finite up to step 2**53 only when the cycles grow too (few cycles).
+    decay = draw(st.floats(0.1, 1.0 if bounded or mult == 1.0 else 1.5))
     horizon = min(int(period * sum(mult**i for i in range(4))) + 2, 5000)
     return lk.cosine_restarts(draw(values), draw(values), period, mult, decay), horizon
 
@@ -172,8 +179,8 @@ def leaf(kind: str) -> st.SearchStrategy[Drawn]:
 
 @functools.cache
 def leaves(bounded: bool = True) -> st.SearchStrategy[Drawn]:
-    """Any leaf; with ``bounded`` nothing grows without limit (values stay finite at any step):
-    exponential growth has an ``end``, ``step`` and restarts do not grow."""
+    """Any leaf; with ``bounded`` nothing grows at all (every leaf stays finite up to step 2**53
+    either way; without ``bounded`` restarts with growing cycles may also grow their peak)."""
     growing = {"exponential": _exponential, "step": _step, "cosine_restarts": _cosine_restarts}
     parts = [f() for k, f in LEAVES.items() if k not in growing]
     return st.one_of(*parts, *(f(bounded) for f in growing.values()))

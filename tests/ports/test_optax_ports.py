@@ -152,9 +152,18 @@ def test_cosine_decay_schedule(v: float, n: float, alpha: float, exponent: float
 )
 def test_exponential_decay(v: float, n: int, rate: float, begin: int, stair: bool, end: Any) -> None:
     kw = {"transition_begin": begin, "staircase": stair, "end_value": end}
+    if grows_without_end(v, n, rate, end):
+        with pytest.raises(ValueError, match="rate"):
+            lk.from_optax("exponential_decay", v, n, rate, **kw)
+        return
     port = lk.from_optax("exponential_decay", v, n, rate, **kw)
     horizon = max(begin, 0) + 4 * max(n, 1) + 20
     check(port, optax.exponential_decay(v, n, rate, **kw), horizon, eager=stairs(begin, n, horizon))
+
+
+def grows_without_end(v: float, n: int, rate: float, end: Any) -> bool:
+    """Growth with no ``end_value`` overflows long before step 2**53 (SPEC section 11): refused."""
+    return v > 0.0 and n > 0 and rate > 1.0 and end is None
 
 
 def stairs(begin: int, n: int, horizon: int, offset: int = 0) -> range:
@@ -236,6 +245,10 @@ def test_warmup_exponential_decay_schedule(
     a: float, peak: float, w: int, n: int, rate: float, begin: int, stair: bool, end: Any
 ) -> None:
     args = (a, peak, w, n, rate, begin, stair, end)
+    if grows_without_end(peak, n, rate, end):
+        with pytest.raises(ValueError, match="rate"):
+            lk.from_optax("warmup_exponential_decay_schedule", *args)
+        return
     port = lk.from_optax("warmup_exponential_decay_schedule", *args)
     horizon = w + max(begin, 0) + 4 * max(n, 1) + 20
     check(port, optax.warmup_exponential_decay_schedule(*args), horizon, eager=stairs(begin, n, horizon, w))
