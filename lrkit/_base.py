@@ -208,7 +208,7 @@ class Schedule:
         values = dict(zip(names, args))
         for name, v in kwargs.items():
             if name not in names:
-                raise TypeError(f"{self.kind}: got an unexpected keyword argument {name!r}")
+                raise _errors.unexpected_keyword(self.kind, name, names)
             if name in values:
                 raise TypeError(f"{self.kind}: got multiple values for argument {name!r}")
             values[name] = v

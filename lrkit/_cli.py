@@ -10,23 +10,41 @@ Commands::
 
 ``SPEC`` is a path to a JSON file written from ``Schedule.to_config()`` or an expression over
 lrkit's constructors, e.g. ``"warmup(cosine(3e-4, 3e-5, 10000), 500)"`` (see ``lrkit._expr``; it
-is parsed, never evaluated). Every failure is one line on stderr and a non-zero exit status: 2 for
-bad usage (options, SPECs, constructor arguments), 1 for anything else (a missing optional
-dependency, an unwritable file, an adapter that disagrees).
+is parsed, never evaluated). A SPEC that starts with ``-`` goes after ``--``. Every failure is one
+line on stderr and a non-zero exit status: 2 for bad usage (options, SPECs, constructor arguments),
+1 for anything else (a missing optional dependency, an unwritable file, an adapter that disagrees).
+``diff`` follows ``diff``'s convention: 0 when the schedules are equal, 1 when they differ, 2 on any
+error.
+
+Every command finishes in bounded time and memory whatever its arguments (SPEC section 11):
+``--steps`` is at most ``2**53``, ``show`` prints at most ``MAX_ROWS`` rows and ``diff``/``plot``
+evaluate at most ``MAX_SAMPLES`` steps, always including every breakpoint ``b - 1``, ``b``, ``b + 1``;
+a command that caps says so on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 from typing import Any, NoReturn
 
 import numpy as np
 
+from lrkit._plot import MAX_SAMPLES, MAX_STEPS
+
 USAGE_ERROR = 2
 FAILURE = 1
+#: ``lrkit diff``: the schedules differ (``diff``'s convention).
+DIFFERENT = 1
+
+#: Most rows ``lrkit show`` prints.
+MAX_ROWS = 10_000
+#: Largest JSON config file read (bytes); a config holds at most 1,000,000 numbers.
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
 
 
 class UsageError(Exception):
@@ -42,14 +60,40 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
+def _note(command: str, message: str) -> None:
+    print(f"lrkit {command}: note: {message}", file=sys.stderr)
+
+
 def _positive_int(name: str) -> Any:
     def parse(text: str) -> int:
+        t = text.strip().replace("_", "")
         try:
-            v = int(text.replace("_", ""))
+            v = int(t)
         except ValueError:
-            v = 0
+            try:  # an integral float such as 1e4 is the integer it equals (SPEC section 7)
+                f = float(t) if len(t) <= 40 else math.nan
+                v = int(f) if math.isfinite(f) and f == int(f) else 0
+            except ValueError:
+                v = 0
         if v <= 0:
             raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {name}={text!r}")
+        if v > MAX_STEPS:
+            raise argparse.ArgumentTypeError(
+                f"must be at most 2**53 ({MAX_STEPS}). Received: {name}={text if len(text) < 40 else text[:37] + '...'}"
+            )
+        return v
+
+    return parse
+
+
+def _tolerance(name: str) -> Any:
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and v >= 0):
+            raise argparse.ArgumentTypeError(f"must be a finite non-negative number. Received: {name}={text!r}")
         return v
 
     return parse
@@ -69,14 +113,25 @@ def load_spec(text: str, arg: str = "SPEC") -> Any:
     from lrkit import _expr
 
     try:
-        if os.path.isfile(text) or (text.strip().endswith(".json") and "(" not in text):
+        if os.path.isfile(text) or _looks_like_a_path(text):
+            if not os.path.exists(text):
+                raise UsageError(
+                    f"argument {arg}: file {text!r} does not exist (a SPEC is a JSON config file or an "
+                    "expression such as 'cosine(3e-4, 3e-5, 10000)')"
+                )
             try:
+                if not os.path.isfile(text):
+                    raise UsageError(f"argument {arg}: {text!r} is not a regular file (a JSON config file)")
+                if os.path.getsize(text) > MAX_CONFIG_BYTES:
+                    raise UsageError(f"argument {arg}: {text!r} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
                 with open(text, encoding="utf-8") as f:
-                    config = json.load(f)
+                    config = json.loads(f.read(MAX_CONFIG_BYTES + 1))
             except OSError as e:
                 raise UsageError(f"argument {arg}: cannot read {text!r}: {e.strerror or e}") from None
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise UsageError(f"argument {arg}: {text!r} is not a JSON config: {e}") from None
+            except ValueError as e:  # e.g. an integer with more digits than Python converts
+                raise UsageError(f"argument {arg}: {text!r} is not a JSON config: {_one_line(e)}") from None
             return lk.from_config(config)
         return _expr.parse(text)
     except UsageError:
@@ -86,6 +141,15 @@ def load_spec(text: str, arg: str = "SPEC") -> Any:
     except Exception as e:  # a constructor's own ValueError/TypeError, a port not available...
         msg = _one_line(e)
         raise UsageError(f"argument {arg}: {msg.removeprefix('SPEC: ')}") from None
+
+
+_PATHLIKE = re.compile(r"[\\/]|\.[A-Za-z][A-Za-z0-9]*$")
+
+
+def _looks_like_a_path(text: str) -> bool:
+    """No call and a slash or a file extension: no expression builds a schedule without a call."""
+    t = text.strip()
+    return "(" not in t and bool(_PATHLIKE.search(t))
 
 
 def _one_line(e: BaseException) -> str:
@@ -101,7 +165,7 @@ def _steps_for(schedules: list[Any], steps: int | None) -> int:
     if steps is not None:
         return steps
     settled = [default_steps(s) for s in schedules if s.duration is not None]
-    return max(settled) if settled else max(default_steps(s) for s in schedules)
+    return min(MAX_STEPS, max(settled) if settled else max(default_steps(s) for s in schedules))
 
 
 # -- show ---------------------------------------------------------------------------------------
@@ -153,6 +217,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     s = load_spec(args.spec)
     steps = _steps_for([s], args.steps)
     every = args.every if args.every is not None else max(1, steps // 20)
+    rows = steps // every + 1 + (steps % every != 0)
+    if rows > MAX_ROWS:
+        wanted = every
+        every = -(-steps // (MAX_ROWS - 2))  # then steps // every <= MAX_ROWS - 2: at most MAX_ROWS rows
+        _note("show", f"--every {wanted} would print {rows} rows; printing one row every {every} steps "
+                      f"instead (at most {MAX_ROWS} rows)")
     width = max(4, len(str(steps)))
     print(f"{'step':>{width}}  lr")
     chunk = 100_000 * every  # rows are computed and printed in blocks: --every 1 over 1e9 steps streams
@@ -197,6 +267,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
                  for i, text in enumerate(args.spec)]
     require_matplotlib()
     steps = _steps_for([s for _, s in schedules], args.steps)
+    from lrkit._plot import PLOT_BREAKPOINTS
+
+    if any(len(s.breakpoints(steps + 1)) >= PLOT_BREAKPOINTS for _, s in schedules):
+        _note("plot", f"a curve has {PLOT_BREAKPOINTS} or more breakpoints: the first {PLOT_BREAKPOINTS} are drawn "
+                      "exactly (b-1, b), the rest at screen resolution")
     fig = figure(schedules, steps, log=args.log)
     _save_or_show(fig, args.output)
     return 0
@@ -205,41 +280,109 @@ def cmd_plot(args: argparse.Namespace) -> int:
 # -- diff ---------------------------------------------------------------------------------------
 
 
-def first_difference(a: Any, b: Any, steps: int, rtol: float = 1e-9, atol: float = 0.0) -> dict[str, Any]:
-    """Compare two schedules at every step in ``[0, steps]``.
+#: Steps evaluated per pass (float64 temporaries stay small).
+_CHUNK = 1 << 20
+#: Largest gap between two samples that ``diff`` scans step by step to find where a difference begins.
+_REFINE = 1_000_000
+
+
+class _Gaps:
+    """Running comparison of two schedules over increasing batches of steps."""
+
+    def __init__(self, a: Any, b: Any, rtol: float, atol: float) -> None:
+        self.a, self.b, self.rtol, self.atol = a, b, rtol, atol
+        self.first: int | None = None
+        self.after = -1  # the sample before ``first`` (``first - 1`` when ``first`` is exact)
+        self.gap, self.at, self.last = -1.0, 0, -1
+
+    def bad(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ya, yb = self.a(xs.astype(np.float64)), self.b(xs.astype(np.float64))
+        d = np.abs(ya - yb)
+        return d, d > self.atol + self.rtol * np.maximum(np.abs(ya), np.abs(yb))
+
+    def feed(self, xs: np.ndarray) -> None:
+        if not len(xs):
+            return
+        d, bad = self.bad(xs)
+        if self.first is None and bad.any():
+            j = int(np.argmax(bad))
+            prev = int(xs[j - 1]) if j else self.last
+            first, after = int(xs[j]), prev
+            if first - prev > 1 and first - prev - 1 <= _REFINE:  # a sampled gap: find where it begins
+                between = np.arange(prev + 1, first, dtype=np.int64)
+                _, inner = self.bad(between)
+                if inner.any():
+                    first = int(between[int(np.argmax(inner))])
+                after = first - 1
+            self.first, self.after = first, after
+        i = int(np.argmax(d))
+        if d[i] > self.gap:
+            self.gap, self.at = float(d[i]), int(xs[i])
+        self.last = int(xs[-1])
+
+
+def first_difference(
+    a: Any, b: Any, steps: int, rtol: float = 1e-9, atol: float = 0.0, max_samples: int = MAX_SAMPLES
+) -> dict[str, Any]:
+    """Compare two schedules over ``[0, steps]``: at every step, or at most ``max_samples`` steps.
+
+    Up to ``max_samples`` steps every step is compared. Beyond, the comparison covers every
+    breakpoint ``b - 1``, ``b``, ``b + 1`` of either schedule (where pieces change) and evenly spread
+    steps in between; where a difference first shows at a sample, the gap before it is scanned step
+    by step (if at most ``_REFINE`` steps long) so ``first`` is the first differing step there.
 
     Returns:
       A dict with ``first`` (first step where ``|a - b| > atol + rtol * max(|a|, |b|)``, or
-      ``None``), ``gap``/``at`` (the largest ``|a - b|`` and the first step where it occurs) and the
-      values there.
+      ``None``), ``exact`` (``False`` when ``first`` could start after step ``after`` only),
+      ``gap``/``at`` (the largest ``|a - b|`` found and the first step where it occurs), ``sampled``
+      (the number of steps compared when not every step was, else ``None``) and ``capped`` (some
+      schedule had more breakpoints than were included).
     """
-    first, gap, at = None, -1.0, 0
-    chunk = 1 << 20
-    for lo in range(0, steps + 1, chunk):
-        xs = np.arange(lo, min(steps + 1, lo + chunk), dtype=np.float64)
-        ya, yb = a(xs), b(xs)
-        d = np.abs(ya - yb)
-        bad = d > atol + rtol * np.maximum(np.abs(ya), np.abs(yb))
-        if first is None and bad.any():
-            first = lo + int(np.argmax(bad))
-        i = int(np.argmax(d))
-        if d[i] > gap:
-            gap, at = float(d[i]), lo + i
-    return {"first": first, "gap": gap, "at": at}
+    g = _Gaps(a, b, rtol, atol)
+    sampled, capped = None, False
+    if steps + 1 <= max_samples:
+        for lo in range(0, steps + 1, _CHUNK):
+            g.feed(np.arange(lo, min(steps + 1, lo + _CHUNK), dtype=np.int64))
+    else:
+        from lrkit._plot import sorted_unique, special_steps, uniform_steps
+
+        special, capped = special_steps([a, b], steps, limit=max_samples // 10)
+        n = max(2, max_samples - len(special) - _REFINE)
+        sampled, start = 0, 0
+        for lo in range(0, n, _CHUNK):
+            grid = uniform_steps(steps, n, lo, min(n, lo + _CHUNK))
+            top = steps if lo + _CHUNK >= n else int(grid[-1])
+            stop = int(np.searchsorted(special, top, side="right"))
+            xs = sorted_unique(np.concatenate([grid, special[start:stop]]))
+            start = stop
+            sampled += len(xs)
+            g.feed(xs)
+    exact = g.first is None or g.after == g.first - 1
+    return {"first": g.first, "exact": exact, "after": g.after, "gap": g.gap, "at": g.at,
+            "sampled": sampled, "capped": capped}
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    """``lrkit diff``: the first step where two schedules differ and their largest gap."""
+    """``lrkit diff``: the first step where two schedules differ and their largest gap.
+
+    Exit status 0 when they are equal within ``--rtol``, 1 when they differ, 2 on error.
+    """
     a, b = load_spec(args.spec_a, "SPEC_A"), load_spec(args.spec_b, "SPEC_B")
     steps = _steps_for([a, b], args.steps)
     r = first_difference(a, b, steps, rtol=args.rtol)
+    if r["sampled"] is not None:
+        more = " (the first ones only: too many to list)" if r["capped"] else ""
+        _note("diff", f"{steps + 1} steps are more than {MAX_SAMPLES}: compared {r['sampled']} of them, "
+                      f"every breakpoint b-1, b, b+1 of either schedule{more} and evenly spread steps between")
     print(f"A: {args.spec_a}")
     print(f"B: {args.spec_b}")
+    over = f"steps 0..{steps}" + (" (sampled)" if r["sampled"] is not None else "")
     if r["first"] is None:
-        print(f"identical over steps 0..{steps} (largest gap {r['gap']:.3g})")
+        print(f"identical over {over} (largest gap {r['gap']:.3g})")
     else:
         f, g = r["first"], r["at"]
-        print(f"first difference at step {f}: A={a(f):.10g} B={b(f):.10g}")
+        where = f"{f}" if r["exact"] else f"{f} (sampled: it begins after step {r['after']})"
+        print(f"first difference at step {where}: A={a(f):.10g} B={b(f):.10g}")
         print(f"largest gap {r['gap']:.6g} at step {g}: A={a(g):.10g} B={b(g):.10g}")
     if args.output:
         from lrkit._plot import figure
@@ -250,7 +393,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             ax.axvline(r["first"], color="red", linewidth=0.8, label=f"first difference (step {r['first']})")
             ax.legend(loc="best", fontsize=8)
         _save_or_show(fig, args.output)
-    return 0
+    return 0 if r["first"] is None else DIFFERENT
 
 
 # -- compare ------------------------------------------------------------------------------------
@@ -443,27 +586,89 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", metavar="FILE.png", help="also plot the curves")
     sp.set_defaults(func=cmd_compare)
 
-    sp = sub.add_parser("diff", help="where two schedules differ")
+    sp = sub.add_parser("diff", help="where two schedules differ (exit status 1 if they do, 0 if equal, 2 on error)")
     sp.add_argument("spec_a", metavar="SPEC_A", help=_SPEC_HELP)
     sp.add_argument("spec_b", metavar="SPEC_B", help=_SPEC_HELP)
     sp.add_argument("--steps", **steps)
-    sp.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance (default 1e-9)")
+    sp.add_argument("--rtol", type=_tolerance("rtol"), default=1e-9, metavar="R",
+                    help="relative tolerance, a finite non-negative number (default 1e-9)")
     sp.add_argument("-o", "--output", metavar="FILE.png", help="also plot both curves")
     sp.set_defaults(func=cmd_diff)
 
     sp = sub.add_parser("convert", help="print the JSON config and native torch/Keras/optax code")
     sp.add_argument("spec", metavar="SPEC", help=_SPEC_HELP)
     sp.set_defaults(func=cmd_convert)
+    # Each command's option strings, for `_check_dashes` (argparse keeps them in `_actions`).
+    p._lrkit_options = {  # type: ignore[attr-defined]
+        name: [o for a in cmd._actions for o in a.option_strings] for name, cmd in sub.choices.items()
+    }
     return p
 
 
+def _options_of(parser: argparse.ArgumentParser) -> dict[str, list[str]]:
+    """Command name -> its option strings (``--steps``, ``-o``, ...)."""
+    return parser._lrkit_options  # type: ignore[attr-defined, no-any-return]
+
+
+def _check_dashes(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Refuse, in one clear line, a token that argparse would take for an unknown option.
+
+    argparse reads a SPEC such as ``-cosine(1.0, 0.0, 10)`` as an option and then complains that
+    SPEC is missing; a misspelled ``--stpes`` gets the same confusing complaint.
+    """
+    commands = _options_of(parser)
+    i = next((k for k, a in enumerate(argv) if not a.startswith("-")), None)
+    if i is None or argv[i] not in commands:
+        return
+    command, known = argv[i], commands[argv[i]]
+    for tok in argv[i + 1:]:
+        if tok == "--":
+            return
+        if not tok.startswith("-") or tok == "-" or " " in tok or re.fullmatch(r"-\d+|-\d*\.\d+", tok):
+            continue
+        name = tok.split("=", 1)[0]
+        if tok.startswith("--"):
+            if any(o.startswith(name) for o in known if o.startswith("--")):
+                continue
+        elif tok[:2] in known:
+            continue
+        if "(" in tok or not re.fullmatch(r"--?[A-Za-z][A-Za-z0-9-]*(=.*)?", tok):
+            raise UsageError(
+                f"argument SPEC: {_short(tok)!r} starts with '-' and reads as an option; put `--` before "
+                f"SPECs that start with '-': lrkit {command} -- {_short(tok)!r}"
+            )
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise UsageError(
+            f"unrecognized option {_short(name)!r}.{hint} Options: {' '.join(o for o in known if o.startswith('--'))}"
+            f" (a SPEC that starts with '-' goes after `--`)"
+        )
+
+
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 failure, 2 bad usage)."""
+    """Run the command line; returns the exit status (0 ok, 1 failure, 2 bad usage).
+
+    ``lrkit diff`` returns 1 when the schedules differ and 2 on any error (``diff``'s convention).
+    """
     from lrkit._errors import BackendUnavailableError
 
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        _check_dashes(parser, argv)
+    except UsageError as e:
+        command = next((a for a in argv if not a.startswith("-")), "")
+        print(f"lrkit {command}: error: {_one_line(e)}", file=sys.stderr)
+        return USAGE_ERROR
     args = parser.parse_args(argv)
     prog = f"lrkit {args.command}"
+    failure = USAGE_ERROR if args.command == "diff" else FAILURE
     try:
         return int(args.func(args))
     except UsageError as e:
@@ -471,12 +676,15 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     except (Failure, BackendUnavailableError) as e:
         print(f"{prog}: error: {_one_line(e)}", file=sys.stderr)
-        return FAILURE
+        return failure
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        print(f"{prog}: error: out of memory", file=sys.stderr)
+        return failure
     except Exception as e:
         print(f"{prog}: error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
-        return FAILURE
+        return failure

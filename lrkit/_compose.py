@@ -413,6 +413,7 @@ def _max_duration(ss: tuple[Schedule, ...]) -> int | None:
 # -- public constructors ------------------------------------------------------------------------
 
 
+@E.keywords
 def join(schedules: list[Schedule], boundaries: list[int]) -> Schedule:
     r"""Run ``schedules`` one after another; each starts at its own local step 0.
 
@@ -432,6 +433,7 @@ def join(schedules: list[Schedule], boundaries: list[int]) -> Schedule:
     return Join(schedules, boundaries)  # type: ignore[arg-type]
 
 
+@E.keywords
 def warmup(
     schedule: Schedule,
     steps: int,
@@ -464,6 +466,7 @@ def warmup(
     return Warmup(schedule, steps, start, shape, overlay)
 
 
+@E.keywords
 def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
     r"""A schedule written in epochs, evaluated at steps: ``schedule(floor(t / steps_per_epoch))``.
 
@@ -506,6 +509,7 @@ def power(s: Schedule, exponent: Any) -> Schedule:
 
 
 
+@E.keywords
 def shift(schedule: Schedule, steps: int) -> Schedule:
     r"""Start ``schedule`` ``steps`` steps into its course: ``schedule(t + steps)``.
 

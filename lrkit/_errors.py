@@ -7,10 +7,16 @@ evaluated math never raises on data (it may be traced by JAX or Keras).
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import math
 import numbers
-from collections.abc import Sequence
-from typing import Any
+import types
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ScheduleError(ValueError):
@@ -90,12 +96,21 @@ def _integral(v: Any) -> Any:
     return v
 
 
+def _not_whole(owner: str, name: str, constraint: str, v: Any) -> Exception:
+    """A fraction (``10.5``, ``inf``) is a bad value; anything else that is not a number, a bad kind."""
+    if _is_real(v):
+        return ScheduleError(
+            f"{owner}: `{name}` must be {constraint}; {v!r} is not a whole number. Received: {name}={v!r}"
+        )
+    return _type_fail(owner, name, constraint, v)
+
+
 def positive_int(owner: str, name: str, v: Any) -> int:
     """A duration: a positive integer at most ``2**53`` (an integral float such as ``1e4`` is taken
     as the integer it equals; ``10.5`` is refused)."""
     n = _integral(v)
     if not _is_int(n):
-        raise _type_fail(owner, name, "a positive integer", v)
+        raise _not_whole(owner, name, "a positive integer", v)
     if n <= 0:
         raise _fail(owner, name, "a positive integer", v)
     if n > MAX_COUNT:
@@ -107,7 +122,7 @@ def non_negative_int(owner: str, name: str, v: Any) -> int:
     """A count: a non-negative integer at most ``2**53`` (integral floats as for ``positive_int``)."""
     n = _integral(v)
     if not _is_int(n):
-        raise _type_fail(owner, name, "a non-negative integer", v)
+        raise _not_whole(owner, name, "a non-negative integer", v)
     if n < 0:
         raise _fail(owner, name, "a non-negative integer", v)
     if n > MAX_COUNT:
@@ -269,7 +284,7 @@ def duration(owner: str, name: str, v: Any, *, zero: bool = False) -> int | Perc
             raise _fail(owner, name, f"{kind} or a percentage of the run between 0% (excluded) and 100%, "
                         "such as '5%' or '2.5%'", v)
         return p
-    if not _is_int(_integral(v)):
+    if not _is_real(v):  # an integral float is the integer it equals (positive_int)
         kind = "a non-negative integer" if zero else "a positive integer"
         raise _type_fail(owner, name, f"{kind} or a percentage of the run such as '5%'", v)
     return non_negative_int(owner, name, v) if zero else positive_int(owner, name, v)
@@ -283,3 +298,38 @@ def _same_kind(a: Any, b: Any) -> tuple[Any, Any] | None:
     if pa or pb:
         return None
     return a, b
+
+
+def unexpected_keyword(owner: str, name: str, params: Sequence[str]) -> TypeError:
+    """``TypeError`` for an unknown keyword argument, with the closest known name ("did you mean")."""
+    close = difflib.get_close_matches(name, list(params), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return TypeError(
+        f"{owner}: got an unexpected keyword argument {name!r}.{hint} It takes: {', '.join(params)}"
+    )
+
+
+def keywords(fn: F) -> F:
+    """Decorate a public constructor so a misspelled keyword argument gets a "did you mean".
+
+    ``lk.cosine(1.0, 0.0, stesp=10)`` raises ``cosine: got an unexpected keyword argument 'stesp'.
+    Did you mean 'steps'?`` instead of Python's bare message. The wrapper shares ``fn``'s globals,
+    so ``doctest`` still finds ``fn``'s examples in its own module; ``inspect.signature`` follows
+    ``__wrapped__``.
+    """
+    params = tuple(
+        p.name for p in inspect.signature(fn).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    )
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+    owner, unexpected = fn.__name__, unexpected_keyword
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs and not accepts_any:
+            for k in kwargs:
+                if k not in params:
+                    raise unexpected(owner, k, params)
+        return fn(*args, **kwargs)
+
+    wrapper = types.FunctionType(call.__code__, fn.__globals__, fn.__name__, None, call.__closure__)
+    return functools.update_wrapper(wrapper, fn)  # type: ignore[return-value]

@@ -48,13 +48,48 @@ def default_steps(schedule: Any) -> int:
     return int(d + max(1, d // 10))
 
 
-#: Breakpoints are looked up to this step at most (a periodic schedule has one per period).
-BREAKPOINT_HORIZON = 1_000_000
+#: Most steps the command line evaluates for one schedule (``diff``, ``plot``, ``compare``; SPEC §11).
+MAX_SAMPLES = 10_000_000
+#: Most breakpoints a plot draws exactly.
+PLOT_BREAKPOINTS = 10_000
+#: Largest step the command line accepts: durations are at most ``2**53`` (exact in float64).
+MAX_STEPS = 2**53
+#: Most breakpoints a sampler keeps per schedule (each brings ``b - 1``, ``b``, ``b + 1``).
+MAX_BREAKPOINTS = 1_000_000
 
 
 def breakpoints(schedule: Any, steps: int, limit: int = 10_000) -> tuple[int, ...]:
-    """The first ``limit`` breakpoints in ``[0, steps]``, looked up no further than ``BREAKPOINT_HORIZON``."""
-    return schedule.breakpoints(min(steps, BREAKPOINT_HORIZON) + 1)[:limit]
+    """The first ``limit`` breakpoints ``b`` with ``0 < b <= steps``."""
+    return schedule.breakpoints(steps + 1)[:limit]
+
+
+def special_steps(schedules: list[Any], steps: int, limit: int = MAX_BREAKPOINTS) -> tuple[np.ndarray, bool]:
+    """``b - 1``, ``b`` and ``b + 1`` for the first ``limit`` breakpoints ``b`` of each schedule, and ``0``
+    and ``steps``: sorted unique int64 steps in ``[0, steps]``.
+
+    Returns:
+      The steps, and whether some schedule had more than ``limit`` breakpoints (then only its first
+      ``limit`` are included).
+    """
+    parts, capped = [np.asarray([0, steps], dtype=np.int64)], False
+    for s in schedules:
+        bps = s.breakpoints(steps + 1)
+        capped |= len(bps) > limit
+        b = np.asarray(bps[:limit], dtype=np.int64)
+        parts += [b - 1, b, b + 1]
+    out = sorted_unique(np.concatenate(parts))
+    return out[(out >= 0) & (out <= steps)], capped
+
+
+def sorted_unique(xs: np.ndarray) -> np.ndarray:
+    """``np.unique`` for integer steps by sorting (numpy 2's hash-based ``unique`` is far slower here)."""
+    xs = np.sort(xs)
+    if len(xs) < 2:
+        return xs
+    keep = np.empty(len(xs), dtype=bool)
+    keep[0] = True
+    np.not_equal(xs[1:], xs[:-1], out=keep[1:])
+    return xs[keep]
 
 
 def sample_steps(schedule: Any, steps: int, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -62,8 +97,21 @@ def sample_steps(schedule: Any, steps: int, max_points: int = MAX_POINTS) -> np.
     if steps + 1 <= max_points:
         return np.arange(steps + 1, dtype=np.int64)
     base = np.unique(np.linspace(0, steps, max_points).round().astype(np.int64))
-    extra = [x for b in breakpoints(schedule, steps) for x in (b - 1, b)]
+    extra = [x for b in breakpoints(schedule, steps, PLOT_BREAKPOINTS) for x in (b - 1, b)]
     return np.unique(np.concatenate([base, np.asarray(extra, dtype=np.int64)]).clip(0, steps))
+
+
+def uniform_steps(steps: int, n: int, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """Entries ``lo..hi-1`` of ``n`` evenly spread integer steps from ``0`` to ``steps`` (both included).
+
+    Entry ``i`` is ``round(i * steps / (n - 1))``, computed in float64 (exact for ``steps <= 2**53``
+    up to the last bit of rounding) without building the whole grid.
+    """
+    hi = n if hi is None else hi
+    i = np.arange(lo, hi, dtype=np.float64)
+    if n <= 1:
+        return np.zeros(len(i), dtype=np.int64)
+    return np.minimum(np.round(i * (steps / (n - 1))), steps).astype(np.int64)
 
 
 def plot(

@@ -770,6 +770,7 @@ class WarmupStableDecay(Schedule):
 # -- public constructors ------------------------------------------------------------------------
 
 
+@E.keywords
 def constant(value: float) -> Schedule:
     """The same value at every step.
 
@@ -784,6 +785,7 @@ def constant(value: float) -> Schedule:
     return Constant(value)
 
 
+@E.keywords
 def linear(start: float, end: float, steps: int) -> Schedule:
     r"""Linear ramp from ``start`` to ``end`` over ``steps`` steps, then ``end``.
 
@@ -802,6 +804,7 @@ def linear(start: float, end: float, steps: int) -> Schedule:
     return Linear(start, end, steps)
 
 
+@E.keywords
 def cosine(start: float, end: float, steps: int) -> Schedule:
     r"""Cosine decay (or rise) from ``start`` to ``end`` over ``steps`` steps, then ``end``.
 
@@ -825,6 +828,7 @@ def cosine(start: float, end: float, steps: int) -> Schedule:
     return Cosine(start, end, steps)
 
 
+@E.keywords
 def cosine_wave(
     start: float, end: float, steps: int, cycles: float = 0.5, restart: bool = False
 ) -> Schedule:
@@ -852,6 +856,7 @@ def cosine_wave(
     return CosineWave(start, end, steps, cycles, restart)
 
 
+@E.keywords
 def exponential(
     start: float, rate: float, every: int, staircase: bool = False, end: float | None = None
 ) -> Schedule:
@@ -879,6 +884,7 @@ def exponential(
     return Exponential(start, rate, every, staircase, end)
 
 
+@E.keywords
 def polynomial(
     start: float, end: float, steps: int, power: float = 1.0, cycle: bool = False
 ) -> Schedule:
@@ -902,6 +908,7 @@ def polynomial(
     return Polynomial(start, end, steps, power, cycle)
 
 
+@E.keywords
 def step(start: float, gamma: float, every: int) -> Schedule:
     r"""Multiply by ``gamma`` every ``every`` steps (torch ``StepLR``).
 
@@ -920,6 +927,7 @@ def step(start: float, gamma: float, every: int) -> Schedule:
     return Step(start, gamma, every)
 
 
+@E.keywords
 def multistep(start: float, milestones: list[int], gamma: float) -> Schedule:
     r"""Multiply by ``gamma`` at each milestone (torch ``MultiStepLR``).
 
@@ -939,6 +947,7 @@ def multistep(start: float, milestones: list[int], gamma: float) -> Schedule:
     return MultiStep(start, milestones, gamma)  # type: ignore[arg-type]
 
 
+@E.keywords
 def piecewise_constant(boundaries: list[int], values: list[float]) -> Schedule:
     r"""``values[i]`` on ``[boundaries[i-1], boundaries[i])``: the new value applies *at* the boundary.
 
@@ -957,6 +966,7 @@ def piecewise_constant(boundaries: list[int], values: list[float]) -> Schedule:
     return PiecewiseConstant(boundaries, values)  # type: ignore[arg-type]
 
 
+@E.keywords
 def piecewise_linear(steps: list[int], values: list[float]) -> Schedule:
     r"""Linear interpolation through the points ``(steps[i], values[i])``, constant outside.
 
@@ -973,6 +983,7 @@ def piecewise_linear(steps: list[int], values: list[float]) -> Schedule:
     return PiecewiseLinear(steps, values)  # type: ignore[arg-type]
 
 
+@E.keywords
 def inverse_sqrt(start: float, timescale: int) -> Schedule:
     r"""Inverse square-root decay.
 
@@ -990,6 +1001,7 @@ def inverse_sqrt(start: float, timescale: int) -> Schedule:
     return InverseSqrt(start, timescale)
 
 
+@E.keywords
 def inverse_time(start: float, rate: float, every: int, staircase: bool = False) -> Schedule:
     r"""Inverse time decay (Keras ``InverseTimeDecay``).
 
@@ -1011,6 +1023,7 @@ def inverse_time(start: float, rate: float, every: int, staircase: bool = False)
     return InverseTime(start, rate, every, staircase)
 
 
+@E.keywords
 def cyclic(
     low: float,
     high: float,
@@ -1040,6 +1053,7 @@ def cyclic(
     return Cyclic(low, high, up, down, mode, gamma)
 
 
+@E.keywords
 def one_cycle(
     peak: float,
     steps: int,
@@ -1074,6 +1088,7 @@ def one_cycle(
     return OneCycle(peak, steps, pct_start, div_factor, final_div_factor, anneal, three_phase)
 
 
+@E.keywords
 def cosine_restarts(
     start: float, end: float, period: int, period_mult: float = 1.0, decay: float = 1.0
 ) -> Schedule:
@@ -1097,6 +1112,7 @@ def cosine_restarts(
     return CosineRestarts(start, end, period, period_mult, decay)
 
 
+@E.keywords
 def warmup_stable_decay(
     peak: float,
     warmup: int,

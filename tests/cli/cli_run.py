@@ -49,3 +49,31 @@ def assert_one_line_error(p: subprocess.CompletedProcess[str], status: int, *nee
     for n in needles:
         assert n in err, (n, err)
     return err
+
+
+#: Limits for ``run_bounded``: a command must finish within these whatever its arguments (SPEC §11).
+TIME_LIMIT = 90  # seconds of wall time, generous for a loaded 2-core CI machine
+MEMORY_LIMIT = 1536 * 1024 * 1024  # bytes of address space
+
+
+def _limit_memory() -> None:  # runs in the child between fork and exec
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def run_bounded(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m lrkit ARGS`` under a wall-time limit and an address-space limit (``setrlimit``).
+
+    A command that hangs raises ``subprocess.TimeoutExpired``; one that grows past the memory limit
+    fails with a ``MemoryError`` in the child. Either fails the test.
+    """
+    import sys as _sys
+
+    if _sys.platform == "win32":
+        import pytest
+
+        pytest.skip("resource limits need a POSIX system")
+    e = env(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return subprocess.run([_sys.executable, "-m", "lrkit", *args], capture_output=True, text=True, env=e,
+                          cwd=cwd, timeout=TIME_LIMIT, preexec_fn=_limit_memory)

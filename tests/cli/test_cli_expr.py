@@ -112,7 +112,8 @@ def test_refused(text: str, needle: str) -> None:
     ("text", "error", "needle"),
     [
         ("cosine(1.0, 0.0, 0)", ValueError, "cosine: `steps` must be a positive integer. Received: steps=0"),
-        ("cosine(1.0, 0.0, 10.5)", TypeError, "`steps` must be a positive integer"),
+        ("cosine(1.0, 0.0, 10.5)", ValueError, "`steps` must be a positive integer; 10.5 is not a whole number"),
+        ("cosine(1.0, 0.0, stesp=10)", TypeError, "cosine: got an unexpected keyword argument 'stesp'. Did you mean 'steps'?"),
         ("cosine(-1.0, 0.0, 10)", ValueError, "`start`"),
         ("cosine(1.0, 0.0)", TypeError, "steps"),
         ("cosine(1.0, 0.0, 10, bogus=1)", TypeError, "bogus"),
@@ -125,6 +126,11 @@ def test_constructor_errors_pass_through(text: str, error: type, needle: str) ->
     with pytest.raises(error) as info:
         parse(text)
     assert needle in str(info.value)
+
+
+def test_integral_floats_are_durations() -> None:
+    assert parse("warmup(cosine(1.0, 0.0, 1e4), 5e2)") == lk.warmup(lk.cosine(1.0, 0.0, 10_000), 500)
+    assert repr(parse("cosine(1.0, 0.0, 1e4)")) == "cosine(1.0, 0.0, 10000)"
 
 
 @given(st.text(max_size=60))

@@ -49,6 +49,9 @@ def test_cli_examples_print_what_the_readme_says() -> None:
                 assert row in printed, row
     p = cli_run.run("diff", "warmup(cosine(1.0, 0.0, 100), 10)",
                     "from_transformers('cosine', lr=1.0, num_warmup_steps=10, num_training_steps=100)")
-    assert p.returncode == 0, p.stderr
-    assert "first difference at step 11: A=0.9997532802 B=0.9996954135" in p.stdout
-    assert "first difference at step 11: A=0.9997532802 B=0.9996954135" in text
+    assert p.returncode == 1, p.stderr  # they differ: diff's convention
+    # The README shows diff's whole output, line for line.
+    shown = text.split("lrkit diff ", 1)[1].split("\nlrkit ", 1)[0].splitlines()
+    shown = [ln[2:] for ln in shown if ln.startswith("# ")]
+    assert shown == p.stdout.splitlines()
+    assert shown[2] == "first difference at step 11: A=0.9997532802 B=0.9996954135"

@@ -34,7 +34,7 @@ GOOD = lk.warmup(lk.join([lk.cosine(1.0, 0.1, 10), lk.constant(0.1)], [10]), 5) 
         ({"type": "cosine", "start": 1.0, "end": 0.0, "steps": 10, "__class__": "x"}, ValueError, "__class__"),
         ({"type": "cosine", "start": {"a": 1}, "end": 0.0, "steps": 10}, TypeError, "start"),
         ({"type": "cosine", "start": "1.0", "end": 0.0, "steps": 10}, TypeError, "start"),
-        ({"type": "cosine", "start": 1.0, "end": 0.0, "steps": 10.5}, TypeError, "steps"),
+        ({"type": "cosine", "start": 1.0, "end": 0.0, "steps": 10.5}, ValueError, "steps"),
         ({"type": "cosine", "start": 1.0, "end": 0.0, "steps": -1}, ValueError, "steps"),
         ({"type": "warmup", "schedule": 0.1, "steps": 3}, TypeError, "schedule"),
         ({"type": "warmup", "schedule": {"type": "nope"}, "steps": 3}, ValueError, "config.schedule.type"),
