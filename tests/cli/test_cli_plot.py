@@ -70,7 +70,7 @@ def test_diff_and_compare_write_plots(tmp_path) -> None:
     helpers.need("matplotlib")
     out = tmp_path / "diff.png"
     p = cli_run.run("diff", "warmup(cosine(1.0, 0.0, 100), 10)", "warmup(cosine(1.0, 0.0, 90), 10)", "-o", str(out))
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 1, p.stderr  # they differ
     _assert_nontrivial_png(out)
     out = tmp_path / "compare.png"
     pre = "import sys\nfor m in ('torch', 'keras', 'jax', 'optax', 'tensorflow'):\n    sys.modules[m] = None"
