@@ -209,7 +209,7 @@ def test_cooldown_past_the_end_of_a_finite_schedule_starts_from_its_held_value()
 
 
 @pytest.mark.parametrize(("kwargs", "exc", "arg"), [
-    ({"at": -1}, ValueError, "at"), ({"at": 1.5}, TypeError, "at"), ({"at": "101%"}, ValueError, "at"),
+    ({"at": -1}, ValueError, "at"), ({"at": 1.5}, ValueError, "at"), ({"at": "101%"}, ValueError, "at"),
     ({"steps": 0}, ValueError, "steps"), ({"steps": "x"}, ValueError, "steps"), ({"end": -1.0}, ValueError, "end"),
     ({"shape": "exp"}, ValueError, "shape"), ({"schedule": 0.1}, TypeError, "schedule"),
 ])
