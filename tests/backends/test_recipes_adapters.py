@@ -32,9 +32,9 @@ def test_torch_scheduler_binds_total_steps_in_a_real_loop(tmp_path) -> None:  # 
 
     p = torch.nn.Parameter(torch.zeros(()))
     opt = torch.optim.SGD([p], lr=1.0, momentum=0.9)
-    with pytest.raises(ValueError, match="LRScheduler: .*total_steps"):
+    with pytest.raises(ValueError, match=r"LRScheduler: .*total_steps"):
         LRScheduler(opt, RECIPE)
-    with pytest.raises(ValueError, match="HyperparameterScheduler: .*total_steps"):
+    with pytest.raises(ValueError, match=r"HyperparameterScheduler: .*total_steps"):
         HyperparameterScheduler(opt, "momentum", lk.constant(0.9) + lk.linear(0.0, 0.05, "50%"))
     sched = RECIPE.to_torch(opt, total_steps=N)
     mom = HyperparameterScheduler(opt, "momentum", lk.linear(0.85, 0.95, "50%"), total_steps=N)
@@ -65,7 +65,7 @@ def test_optax_schedule_binds_total_steps_under_jit() -> None:
 
     from lrkit.backends.optax import schedule
 
-    with pytest.raises(ValueError, match="schedule: .*total_steps"):
+    with pytest.raises(ValueError, match=r"schedule: .*total_steps"):
         schedule(RECIPE)
     with pytest.raises(ValueError, match="total_steps"):
         RECIPE.to_optax()
@@ -84,7 +84,7 @@ def test_keras_schedule_binds_total_steps_and_keeps_percentages_in_its_config() 
 
     from lrkit.backends.keras import LearningRateSchedule
 
-    with pytest.raises(ValueError, match="LearningRateSchedule: .*total_steps"):
+    with pytest.raises(ValueError, match=r"LearningRateSchedule: .*total_steps"):
         LearningRateSchedule(RECIPE)
     lr = RECIPE.to_keras(total_steps=N)
     config = keras.optimizers.schedules.serialize(lr)
