@@ -194,10 +194,10 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
 
         * ``clock="optimizer"``: a post-hook counts real updates. It runs only when
           ``optimizer.step()`` really ran: a ``GradScaler`` that found inf gradients skips the
-          call, and so does accelerate while accumulating gradients. It is excluded from
-          ``torch.compile`` tracing (``torch.compiler.disable``): it runs eagerly after a compiled
-          update and fills tensor hyperparameters in place, so the compiled step never sees a
-          new Python value.
+          call, and so does accelerate while accumulating gradients. Under ``torch.compile`` it
+          runs eagerly (``torch.compiler.disable``, applied only while tracing, so eager users
+          never import dynamo) and fills tensor hyperparameters in place: the compiled step
+          never sees a new Python value.
         * Always: a pre-hook that only notes, while ``torch.compile`` traces the step, that the
           step is compiled (a list store, no read: no guard, no graph break), so a float entry
           this scheduler drives gets one warning naming the fix.
@@ -214,11 +214,13 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         handles = [self.optimizer.register_step_pre_hook(_compile_probe)]
         if self.clock == "optimizer":
 
-            @torch.compiler.disable
             def _after_update(optimizer: Any, args: Any, kwargs: Any) -> None:
-                sched = me()
-                if sched is not None:
-                    sched._on_update()
+                if _is_compiling():
+                    # Traced by torch.compile: run the update eagerly, outside the graph, so the
+                    # compiled step neither bakes in the step number nor guards on it.
+                    torch.compiler.disable(_advance)(me)
+                else:
+                    _advance(me)
 
             handles.append(self.optimizer.register_step_post_hook(_after_update))
         self._hooks = [*handles, weakref.finalize(self, _remove_all, handles)]
@@ -567,6 +569,12 @@ def _first_difference(a: Schedule, b: Schedule) -> int | None:
     return first
 
 
+def _advance(ref: Any) -> None:
+    sched = ref()
+    if sched is not None:
+        sched._on_update()
+
+
 def _remove_all(handles: list[Any]) -> None:
     for h in handles:
         h.remove()
@@ -653,7 +661,7 @@ class LRScheduler(_ClosedFormScheduler):
     with ``.step(metric)`` (a float or a 0-d floating tensor), which is what Lightning calls for
     ``{"scheduler": sched, "monitor": "val_loss", "reduce_on_plateau": True}``. One plateau state
     is shared by every param group (the ``lr`` passed to its ``eps`` rule is group 0's). A
-    plateau scheduler that is checkpointed after many steps without ever receiving a metric
+    plateau scheduler checkpointed a second time, steps later, without ever receiving a metric
     warns: Lightning with ``"monitor"`` but without ``"reduce_on_plateau": True`` never passes one.
 
     **Resume.** ``state_dict()`` holds primitives only (``torch.load(path, weights_only=True)``);
@@ -728,6 +736,7 @@ class LRScheduler(_ClosedFormScheduler):
         self.plateau = _check_plateau(self._owner, plateau)
         self._plateau_state = None if plateau is None else plateau.initial_state()
         self._warned_unreported = False
+        self._unreported_at: int | None = None
         super().__init__(optimizer, schedule, last_epoch, clock, resume, total_steps)
 
     @property
@@ -817,24 +826,24 @@ class LRScheduler(_ClosedFormScheduler):
     def state_dict(self) -> dict[str, Any]:
         """The base state plus ``plateau``/``plateau_state`` (see ``_ClosedFormScheduler``)."""
         state = super().state_dict()
-        if (
-            self.plateau is not None
-            and not self._warned_unreported
-            and self.last_epoch >= _UNREPORTED_STEPS
-            and math.isinf(self._plateau_state["best"])
-            and self._plateau_state["num_bad_epochs"] == 0
-        ):
-            self._warned_unreported = True
-            warnings.warn(
-                f"{self._owner}: this scheduler has a `plateau` but reached step {self.last_epoch} "
-                "without receiving a metric, so it cannot reduce the learning rate. Report one per "
-                "evaluation with scheduler.report(metric) or scheduler.step(metric). In Lightning, "
-                'return {"scheduler": sched, "monitor": "val_loss", "reduce_on_plateau": True} '
-                '(a "monitor" alone is ignored for a scheduler that is not torch\'s '
-                "ReduceLROnPlateau); in the HF Trainer, report from a TrainerCallback's on_evaluate.",
-                UserWarning,
-                stacklevel=2,
-            )
+        ps = self._plateau_state
+        if self.plateau is not None and math.isinf(ps["best"]) and ps["num_bad_epochs"] == 0:
+            # Never received a metric. A first checkpoint may come before the first evaluation
+            # (Lightning saves before it steps plateau schedulers); a second one, steps later, may not.
+            if self._unreported_at is None:
+                self._unreported_at = self.last_epoch
+            elif self.last_epoch > self._unreported_at and not self._warned_unreported:
+                self._warned_unreported = True
+                warnings.warn(
+                    f"{self._owner}: this scheduler has a `plateau` but reached step {self.last_epoch} "
+                    "without receiving a metric, so it cannot reduce the learning rate. Report one per "
+                    "evaluation with scheduler.report(metric) or scheduler.step(metric). In Lightning, "
+                    'return {"scheduler": sched, "monitor": "val_loss", "reduce_on_plateau": True} '
+                    '(a "monitor" alone is ignored for a scheduler that is not torch\'s '
+                    "ReduceLROnPlateau); in the HF Trainer, report from a TrainerCallback's on_evaluate.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         return state
 
     def _extra_state(self) -> dict[str, Any]:
@@ -889,10 +898,6 @@ class LRScheduler(_ClosedFormScheduler):
                 f"plateau={saved!r}, this scheduler has plateau={mine!r}"
             )
         return {} if saved_state is None else {"_plateau_state": saved_state}
-
-
-# A plateau scheduler checkpointed this many steps in without a single metric warns (see state_dict).
-_UNREPORTED_STEPS = 2
 
 
 def _primitive(v: Any) -> Any:

@@ -410,6 +410,12 @@ def test_a_plateau_scheduler_checkpointed_without_any_metric_warns_once() -> Non
     for _ in range(3):
         _update(opt)
         sched.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sched.state_dict()  # a first checkpoint may come before the first evaluation
+        sched.state_dict()  # and the same step again says nothing new
+    _update(opt)
+    sched.step()
     with pytest.warns(UserWarning, match=r'without receiving a metric.*"reduce_on_plateau": True'):
         sched.state_dict()
     with warnings.catch_warnings():
