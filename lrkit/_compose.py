@@ -9,7 +9,7 @@ from typing import Any
 from lrkit import _errors as E
 from lrkit._base import Schedule, frozen, register
 from lrkit._ops import SCALAR_OPS, Ops
-from lrkit._schedules import _cos_anneal, _hull, _padded, _set
+from lrkit._schedules import _cos_anneal, _hull, _padded, _pow_from_zero, _set
 
 _frozen = frozen
 
@@ -333,7 +333,7 @@ class Power(Schedule):
         _set(self, "exponent", E.positive(self.kind, "exponent", self.exponent))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        return ops.power(self.schedule._eval(t, ops), self.exponent)
+        return _pow_from_zero(ops, self.schedule._eval(t, ops), self.exponent)
 
     def _range(self, until: int) -> tuple[float, float]:
         lo, hi = self.schedule._range_at(until)

@@ -62,7 +62,10 @@ def real(owner: str, name: str, value: Any) -> float:
     """A finite real number, returned as a Python float."""
     if not _is_real(value):
         raise _type_fail(owner, name, "a real number", value)
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # an int (or Fraction, Decimal) past the float range
+        raise _fail(owner, name, "finite", value) from None
     if not math.isfinite(out):
         raise _fail(owner, name, "finite", value)
     return out

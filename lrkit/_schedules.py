@@ -68,6 +68,17 @@ def _grown(start: float, factor: float, times: float) -> float:
     return 0.0 if start == 0.0 else start * SCALAR_OPS.power(factor, times)
 
 
+#: Exponents below this flush to 0 in float32 (and ``0 ** 0`` is 1 where ``0 ** p`` is 0).
+_TINY_EXPONENT = 1e-30
+
+
+def _pow_from_zero(ops: Ops, x: Any, p: float) -> Any:
+    """``x ** p`` for ``x >= 0``, ``p > 0``; a tiny ``p`` (float32 flushes it to 0) keeps ``0 ** p == 0``."""
+    if p >= _TINY_EXPONENT:
+        return ops.power(x, p)
+    return ops.where(x > 0.0, ops.power(x, p), 0.0)
+
+
 def _every(k: int, until: int) -> list[int]:
     """Multiples of ``k`` below ``until`` (at most ``MAX_BREAKS`` of them)."""
     return list(range(k, min(until, k * (MAX_BREAKS + 1)), k))
@@ -289,7 +300,7 @@ class Polynomial(Schedule):
             r = (span - tf) / span
         else:
             r = _remaining(ops, t, self.steps)
-        return (self.start - self.end) * ops.power(r, self.power) + self.end
+        return (self.start - self.end) * _pow_from_zero(ops, r, self.power) + self.end
 
     def _range(self, until: int) -> tuple[float, float]:
         return E.reach(self.kind, "start", _padded(_hull(self.start, self.end)), self.start)

@@ -14,6 +14,7 @@ for the tests that check what construction refuses.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 from hypothesis import assume
@@ -294,3 +295,188 @@ def probe_steps_for(draw: Any, schedule: lk.Schedule, horizon: int, limit: int =
         steps = head + sorted(draw(st.lists(st.sampled_from(rest), min_size=1, max_size=limit // 2, unique=True)))
     steps += draw(st.lists(st.integers(0, 10**7), max_size=5))
     return sorted(set(steps))
+
+
+# -- hostile input (SPEC section 11): any argument, absurd ones included ------------------------------
+
+#: The largest float64.
+HUGE = 1.7976931348623157e308
+#: Steps and durations lrkit guarantees (2**53, SPEC section 11).
+MAX_STEP = 2**53
+
+
+
+@functools.cache
+def hostile_values(top: float = HUGE) -> st.SearchStrategy[float]:
+    """Values from the whole float range (up to ``top``), edges and subnormals included."""
+    edges = [0.0, 5e-324, 2.2250738585072014e-308, 1e-300, 1e-8, 0.1, 1.0, 3.0, 1e8, 1e150, 1e300, HUGE]
+    return st.one_of(st.sampled_from([x for x in edges if x <= top]), st.floats(0.0, top), st.floats(0.0, 10.0))
+
+
+hostile_durations = st.one_of(
+    st.sampled_from([1, 2, 3, 7, 100, 2**24 + 1, 2**31 - 1, 2**31, 2**52, MAX_STEP - 1, MAX_STEP]),
+    st.integers(1, MAX_STEP),
+    st.integers(1, 1000),
+)
+
+
+@functools.cache
+def hostile_factors(top: float = HUGE) -> st.SearchStrategy[float]:
+    """Rates, gammas and factors: subnormal to ``top``, with the edges around 1."""
+    edges = [5e-324, 1e-300, 1e-8, 0.01, 0.5, 0.999999, 1 - 2**-53, 1.0, 1 + 2**-52, 1.000001, 1.1, 2.0, 10.0,
+             1e8, 1e300, HUGE]
+    return st.one_of(st.sampled_from([x for x in edges if x <= top]), st.floats(5e-324, top), st.floats(0.01, 3.0))
+
+
+#: Things that are not valid values at all: each must be refused with a message naming the argument.
+nonsense = st.sampled_from([-1.0, -5e-324, math.nan, math.inf, -math.inf, "1", None, True, 2**53 + 1, 10**400, 0])
+
+
+class Call:
+    """A constructor call to make inside the test, so a refusal can be checked there.
+
+    ``args``/``kwargs`` may hold other ``Call``s (child schedules), built first.
+    """
+
+    def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+        self.name, self.args, self.kwargs = name, args, kwargs
+
+    def build(self) -> Any:
+        def make(v: Any) -> Any:
+            if isinstance(v, Call):
+                return v.build()
+            if isinstance(v, list):
+                return [make(x) for x in v]
+            return v
+
+        args = [make(a) for a in self.args]
+        kwargs = {k: make(v) for k, v in self.kwargs.items()}
+        if self.name in ("*", "+", "**"):
+            a, b = args
+            return a * b if self.name == "*" else a + b if self.name == "+" else a**b
+        return getattr(lk, self.name)(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        if self.name in ("*", "+", "**"):
+            return f"({self.args[0]!r} {self.name} {self.args[1]!r})"
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{self.name}({', '.join(parts)})"
+
+
+def _maybe(draw: Any, strategy: st.SearchStrategy[Any], p_nonsense: int = 25) -> Any:
+    """Mostly ``strategy``; now and then (1 in ``p_nonsense``) something that is not valid at all."""
+    return draw(nonsense) if draw(st.integers(0, p_nonsense - 1)) == 0 else draw(strategy)
+
+
+@st.composite
+def hostile_leaves(draw: Any, top: float = HUGE) -> Call:
+    """A call of any leaf constructor with arguments from the whole float range (values and factors
+    up to ``top``) and durations up to 2**53."""
+    values, factors = hostile_values(top), hostile_factors(top)
+    v, d, f = (lambda: _maybe(draw, values)), (lambda: _maybe(draw, hostile_durations)), (
+        lambda: _maybe(draw, factors))
+    kind = draw(st.sampled_from(sorted(LEAVES)))
+    if kind == "constant":
+        return Call(kind, v())
+    if kind in ("linear", "cosine"):
+        return Call(kind, v(), v(), d())
+    if kind == "cosine_wave":
+        return Call(kind, v(), v(), d(), f(), draw(st.booleans()))
+    if kind == "exponential":
+        end = draw(st.one_of(st.none(), values))
+        return Call(kind, v(), f(), d(), draw(st.booleans()), end)
+    if kind == "polynomial":
+        return Call(kind, v(), v(), d(), f(), draw(st.booleans()))
+    if kind == "step":
+        return Call(kind, v(), f(), d())
+    if kind == "multistep":
+        ms = sorted(draw(st.lists(hostile_durations, max_size=5)))
+        return Call(kind, v(), ms, f())
+    if kind == "piecewise_constant":
+        bs = sorted(set(draw(st.lists(hostile_durations, max_size=4))))
+        return Call(kind, bs, [v() for _ in range(len(bs) + 1)])
+    if kind == "piecewise_linear":
+        xs = sorted(set(draw(st.lists(st.one_of(st.just(0), hostile_durations), min_size=1, max_size=4))))
+        return Call(kind, xs, [v() for _ in xs])
+    if kind == "inverse_sqrt":
+        return Call(kind, v(), d())
+    if kind == "inverse_time":
+        return Call(kind, v(), f(), d(), draw(st.booleans()))
+    if kind == "cyclic":
+        down = draw(st.one_of(st.none(), hostile_durations))
+        mode = draw(st.sampled_from(["triangular", "triangular2", "exp_range"]))
+        return Call(kind, v(), v(), d(), down, mode, f())
+    if kind == "one_cycle":
+        pct = draw(st.one_of(st.floats(1e-9, 1 - 1e-9), st.sampled_from([0.3, 0.5, 1e-300, 1 - 2**-53])))
+        anneal = draw(st.sampled_from(["cosine", "linear"]))
+        return Call(kind, v(), d(), pct, f(), f(), anneal, draw(st.booleans()))
+    if kind == "cosine_restarts":
+        mult = draw(st.one_of(st.just(1.0), st.floats(1.0, 1e6), st.sampled_from([1 + 2**-52, 1.0001, 2.0, 1e15])))
+        return Call(kind, v(), v(), d(), mult, f())
+    assert kind == "warmup_stable_decay", kind
+    counts = st.one_of(st.just(0), hostile_durations)
+    shape = draw(st.sampled_from(["linear", "cosine", "sqrt", "square"]))
+    return Call(kind, v(), draw(counts), draw(counts), d(), v(), shape)
+
+
+def _hostile_extend(children: st.SearchStrategy[Call], top: float = HUGE) -> st.SearchStrategy[Call]:
+    values, factors = hostile_values(top), hostile_factors(top)
+
+    @st.composite
+    def node(draw: Any) -> Call:
+        kind = draw(st.sampled_from(
+            ["join", "warmup", "per_epoch", "*", "+", "scale", "**", "shift", "cooldown", "rounded", "per_tokens",
+             "stretch"]
+        ))
+        a = draw(children)
+        if kind == "join":
+            kids = [a, *draw(st.lists(children, max_size=2))]
+            bs = sorted(set(draw(st.lists(hostile_durations, min_size=len(kids) - 1, max_size=len(kids) - 1))))
+            return Call("join", kids[: len(bs) + 1], bs)
+        if kind == "warmup":
+            shape = draw(st.sampled_from(["linear", "cosine", "exponential"]))
+            return Call("warmup", a, draw(hostile_durations), draw(values), shape, draw(st.booleans()))
+        if kind == "per_epoch":
+            return Call("per_epoch", a, draw(hostile_durations))
+        if kind in ("*", "+"):
+            return Call(kind, a, draw(children))
+        if kind == "scale":
+            return Call("*", a, draw(values))
+        if kind == "**":
+            return Call("**", a, draw(factors))
+        if kind == "shift":
+            return Call("shift", a, draw(hostile_durations))
+        if kind == "cooldown":
+            shape = draw(st.sampled_from(["linear", "cosine", "sqrt", "square"]))
+            return Call("cooldown", a, draw(st.one_of(st.just(0), hostile_durations)), draw(hostile_durations),
+                        draw(values), shape)
+        if kind == "rounded":
+            return Call("rounded", a)
+        if kind == "per_tokens":
+            return Call("per_tokens", a, draw(hostile_durations))
+        return Call("stretch", a, draw(st.one_of(st.sampled_from([0.5, 1.5, 2.0, 1e6]), st.floats(1e-3, 1e3))))
+
+    return node()
+
+
+@functools.cache
+def hostile_trees(max_leaves: int = 4, top: float = HUGE) -> st.SearchStrategy[Call]:
+    """Composition trees over ``hostile_leaves()``, with absurd factors, powers, shifts and boundaries
+    (values and factors up to ``top``)."""
+    return st.recursive(hostile_leaves(top), lambda ch: _hostile_extend(ch, top), max_leaves=max_leaves)
+
+
+@st.composite
+def hostile_steps(draw: Any, schedule: lk.Schedule, limit: int = 40) -> list[int]:
+    """0, 1, 2**53 - 1, 2**53, random steps up to 2**53 and a few breakpoints b-1, b, b+1."""
+    steps = {0, 1, 2, MAX_STEP - 1, MAX_STEP, *FAR_STEPS}
+    steps.update(draw(st.lists(st.integers(0, MAX_STEP), max_size=8)))
+    steps.update(draw(st.lists(st.integers(0, 10_000), max_size=4)))
+    bs = schedule.breakpoints(MAX_STEP + 1)
+    if bs:
+        picked = draw(st.lists(st.sampled_from(bs), max_size=min(limit // 3, len(bs)), unique=True))
+        steps.update(x for b in (*picked, bs[0], bs[-1]) for x in (b - 1, b, b + 1))
+    d = schedule.duration
+    if d is not None:
+        steps.update((d - 1, d, d + 1))
+    return sorted(t for t in steps if 0 <= t <= MAX_STEP)

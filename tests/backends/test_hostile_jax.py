@@ -1,0 +1,70 @@
+"""Hostile arguments on a traced backend: every schedule lrkit accepts stays finite, non-negative and
+inside its declared ``bounds`` under ``jax.jit`` (float32), at any int32 count.
+
+The core side (refusals, Python floats, numpy, steps up to 2**53) is ``tests/core/test_hostile.py``.
+Values are drawn up to 1e30 so that every node's range fits float32 (3.4e38); schedules whose nodes
+reach further are skipped here (float32 cannot hold them: that is the backend's range, not lrkit's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from helpers import need
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from schedule_strategies import Call, hostile_steps, hostile_trees
+
+need("jax")
+need("optax")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+import lrkit as lk  # noqa: E402
+from lrkit.backends import optax as lko  # noqa: E402
+
+INT32_MAX = 2**31 - 1
+#: float32 formulas round ~2**-24 per operation; a few dozen operations at most.
+REL = 2.0**-16
+TINY = 1.2e-38  # float32 flushes smaller values (subnormals) towards 0
+
+
+def nodes(s: lk.Schedule) -> Iterator[lk.Schedule]:
+    yield s
+    for name in s._children:
+        v = getattr(s, name)
+        for c in v if isinstance(v, tuple) else (v,):
+            yield from nodes(c)
+
+
+def fits_float32(s: lk.Schedule) -> bool:
+    return all(n.bounds[1] <= 1e30 for n in nodes(s))
+
+
+@settings(max_examples=max(10, settings.default.max_examples // 3))
+@given(call=hostile_trees(max_leaves=3, top=1e30), data=st.data())
+# float32 flushes a tiny exponent to 0, and 0 ** 0 is 1 where 0 ** 5e-324 is 0.
+@example(call=Call("**", Call("constant", 0.0), 5e-324), data=None)
+@example(call=Call("polynomial", 1.0, 0.0, 10, 1e-40), data=None)
+def test_traced_values_stay_finite_and_inside_the_bounds(call: Call, data: st.DataObject | None) -> None:
+    try:
+        s = call.build()
+    except (ValueError, TypeError):  # refusals are checked by tests/core/test_hostile.py
+        return
+    if not fits_float32(s):
+        return
+    drawn = data.draw(hostile_steps(s)) if data is not None else [0, 1, 9, 10, 11, 1000]
+    steps = sorted({t for t in drawn if t <= INT32_MAX} | {INT32_MAX})
+    counts = jnp.asarray(steps, dtype=jnp.int32)
+    got = jax.jit(lko.schedule(s))(counts)
+    assert got.dtype == jnp.float32
+    got = np.asarray(got, dtype=np.float64)
+    lo, hi = s.bounds
+    ok = np.isfinite(got) & (got >= 0.0) & (got >= lo * (1 - REL) - TINY) & (got <= hi * (1 + REL) + TINY)
+    bad = np.flatnonzero(~ok)
+    assert bad.size == 0, (
+        f"{s!r} under jax.jit at counts {np.asarray(steps)[bad][:5].tolist()}: {got[bad][:5].tolist()} "
+        f"outside [{lo!r}, {hi!r}]"
+    )
