@@ -32,6 +32,7 @@ from lrkit._schedules import (
     piecewise_constant,
     piecewise_linear,
     polynomial,
+    restarts,
     step,
     warmup_stable_decay,
 )
@@ -41,6 +42,7 @@ from lrkit._schedules import (
 _LAZY = {
     "from_keras": "lrkit._ports.keras",
     "from_optax": "lrkit._ports.optax",
+    "from_timm": "lrkit._ports.timm",
     "from_torch": "lrkit._ports.torch",
     "from_transformers": "lrkit._ports.transformers",
     "PlateauMetricWarning": "lrkit._plateau",
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from lrkit._plateau import PlateauMetricWarning, ReduceOnPlateau
     from lrkit._ports.keras import from_keras
     from lrkit._ports.optax import from_optax
+    from lrkit._ports.timm import from_timm
     from lrkit._ports.torch import from_torch
     from lrkit._ports.transformers import from_transformers
     from lrkit._range_test import RangeTestResult, lr_range_test, range_test_ramp
@@ -93,6 +96,7 @@ __all__ = [
     "from_config",
     "from_keras",
     "from_optax",
+    "from_timm",
     "from_torch",
     "from_transformers",
     "inverse_sqrt",
@@ -108,6 +112,7 @@ __all__ = [
     "piecewise_linear",
     "polynomial",
     "range_test_ramp",
+    "restarts",
     "rounded",
     "shift",
     "step",

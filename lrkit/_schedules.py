@@ -648,6 +648,44 @@ class OneCycle(Schedule):
         return [*(math.floor(b) + 1 for _, b, _, _ in self._phases()[:-1]), self.steps - 1, self.steps]
 
 
+def _cycle(ops: Ops, t: Any, period: int, period_mult: float) -> tuple[Any, Any, Any]:
+    """SGDR cycles: ``(i, local, length)``, the cycle index, the step within it and its length.
+
+    Cycle ``i`` lasts ``period * period_mult ** i`` steps and starts at
+    ``period * (period_mult ** i - 1) / (period_mult - 1)`` (fractional starts fall between steps).
+    """
+    tf = ops.to_float(t)
+    p, m = float(period), period_mult
+    if m == 1.0:
+        n = ops.floordiv(t, period)  # whole cycles in the step's own type: exact
+        i, local, length = ops.to_float(n), ops.to_float(t - n * period), p
+    else:
+        # Cycle i starts at p (m^i - 1) / (m - 1). Rounding can put a start that is a whole
+        # step (always the first, `period`) a hair off it, so starts within rounding distance
+        # (1e-9 relative, at most 1e-7 steps) of an integer snap to it; the log guess can land
+        # one cycle off, so it is corrected against those starts.
+        def begin(k: Any) -> Any:
+            mk = ops.power(m, k)  # exact in float64 for a whole m (torch's T_mult) and k
+            eps = ops.eps(mk)
+            if eps > 2.0**-52:
+                # float32: m ** k as exp(k log m), log m rounded once, is ~k times more
+                # accurate than raising m (itself rounded) to the power k.
+                mk = ops.exp(k * math.log(m))
+            b = p * (mk - 1.0) / (m - 1.0)
+            r = ops.floor(b + 0.5)
+            tol = ops.minimum(1e-9 * r, 1e-7)
+            if eps > 2.0**-52:  # float32 (JAX): m ** k rounds by ~(k + 1) eps, times 1 / (m - 1)
+                tol = ops.maximum(tol, (4.0 * eps) * (k + 1.0) * (r + p / (m - 1.0)))
+            return ops.where(ops.maximum(b - r, r - b) <= tol, r, b)
+
+        i = ops.floor(ops.log(1.0 + tf * (m - 1.0) / p) / ops.log(m))
+        i = ops.where(tf < begin(i), i - 1.0, i)
+        i = ops.where(tf >= begin(i + 1.0), i + 1.0, i)
+        b0 = begin(i)
+        local, length = tf - b0, begin(i + 1.0) - b0
+    return i, local, length
+
+
 @register
 @_frozen
 class CosineRestarts(Schedule):
@@ -677,35 +715,7 @@ class CosineRestarts(Schedule):
             )
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        tf = ops.to_float(t)
-        p, m = float(self.period), self.period_mult
-        if m == 1.0:
-            n = ops.floordiv(t, self.period)  # whole cycles in the step's own type: exact
-            i, local, length = ops.to_float(n), ops.to_float(t - n * self.period), p
-        else:
-            # Cycle i starts at p (m^i - 1) / (m - 1). Rounding can put a start that is a whole
-            # step (always the first, `period`) a hair off it, so starts within rounding distance
-            # (1e-9 relative, at most 1e-7 steps) of an integer snap to it; the log guess can land
-            # one cycle off, so it is corrected against those starts.
-            def begin(k: Any) -> Any:
-                mk = ops.power(m, k)  # exact in float64 for a whole m (torch's T_mult) and k
-                eps = ops.eps(mk)
-                if eps > 2.0**-52:
-                    # float32: m ** k as exp(k log m), log m rounded once, is ~k times more
-                    # accurate than raising m (itself rounded) to the power k.
-                    mk = ops.exp(k * math.log(m))
-                b = p * (mk - 1.0) / (m - 1.0)
-                r = ops.floor(b + 0.5)
-                tol = ops.minimum(1e-9 * r, 1e-7)
-                if eps > 2.0**-52:  # float32 (JAX): m ** k rounds by ~(k + 1) eps, times 1 / (m - 1)
-                    tol = ops.maximum(tol, (4.0 * eps) * (k + 1.0) * (r + p / (m - 1.0)))
-                return ops.where(ops.maximum(b - r, r - b) <= tol, r, b)
-
-            i = ops.floor(ops.log(1.0 + tf * (m - 1.0) / p) / ops.log(m))
-            i = ops.where(tf < begin(i), i - 1.0, i)
-            i = ops.where(tf >= begin(i + 1.0), i + 1.0, i)
-            b0 = begin(i)
-            local, length = tf - b0, begin(i + 1.0) - b0
+        i, local, length = _cycle(ops, t, self.period, self.period_mult)
         top = self.start * ops.power(self.decay, i) if self.decay != 1.0 and self.start != 0.0 else self.start
         return _cos_anneal(ops, top, self.end, (length - local) / length)
 
@@ -719,11 +729,133 @@ class CosineRestarts(Schedule):
         return E.reach(self.kind, "decay", _padded(_hull(self.start, top, self.end)), self.decay)
 
     def _breaks(self, until: int) -> list[int]:
-        out, b, length = [], 0.0, float(self.period)
-        while b < until and len(out) < 10_000:
-            out.append(round(b))
-            b += length
-            length *= self.period_mult
+        return _cycle_starts(self.period, self.period_mult, until)
+
+
+def _cycle_starts(period: int, period_mult: float, until: int) -> list[int]:
+    """The whole steps at which SGDR cycles start (fractional starts rounded), below ``until``."""
+    out, b, length = [], 0.0, float(period)
+    while b < until and len(out) < 10_000:
+        out.append(round(b))
+        b += length
+        length *= period_mult
+    return out
+
+
+@register
+@_frozen
+class Restarts(Schedule):
+    r"""Annealing cycles with warm restarts in a choice of shapes (timm's cosine, tanh and poly schedulers)."""
+
+    kind = "restarts"
+    _periods = ("period",)
+    start: float
+    end: float
+    period: int
+    shape: str = "cosine"
+    period_mult: float = 1.0
+    decay: float = 1.0
+    limit: int | None = None
+    k: float = 1.0
+    power: float = 1.0
+    lb: float = -7.0
+    ub: float = 3.0
+
+    def __post_init__(self) -> None:
+        _set(self, "start", E.value(self.kind, "start", self.start))
+        _set(self, "end", E.value(self.kind, "end", self.end))
+        _set(self, "period", E.duration(self.kind, "period", self.period))
+        E.choice(self.kind, "shape", self.shape, ("cosine", "tanh", "polynomial"))
+        m = E.real(self.kind, "period_mult", self.period_mult)
+        if m < 1.0:
+            raise E.ScheduleError(
+                f"{self.kind}: `period_mult` must be >= 1. Received: period_mult={self.period_mult!r}"
+            )
+        _set(self, "period_mult", m)
+        _set(self, "decay", E.positive(self.kind, "decay", self.decay))
+        if self.limit is not None:
+            _set(self, "limit", E.positive_int(self.kind, "limit", self.limit))
+        _set(self, "k", E.positive(self.kind, "k", self.k))
+        _set(self, "power", E.positive(self.kind, "power", self.power))
+        _set(self, "lb", E.real(self.kind, "lb", self.lb))
+        _set(self, "ub", E.real(self.kind, "ub", self.ub))
+        if self.shape != "polynomial" and self.power != 1.0:
+            raise E.ScheduleError(
+                f"{self.kind}: `power` applies to shape='polynomial' only. "
+                f"Received: power={self.power!r}, shape={self.shape!r}"
+            )
+        if self.shape == "tanh":
+            if not self.lb < self.ub:
+                raise E.ScheduleError(
+                    f"{self.kind}: `lb` must be less than `ub`. Received: lb={self.lb!r}, ub={self.ub!r}"
+                )
+        elif (self.lb, self.ub) != (-7.0, 3.0):
+            raise E.ScheduleError(
+                f"{self.kind}: `lb` and `ub` apply to shape='tanh' only. "
+                f"Received: lb={self.lb!r}, ub={self.ub!r}, shape={self.shape!r}"
+            )
+        if m > 1.0 and isinstance(self.period, int) and not self.period * m <= MAX_STEP:
+            raise E.ScheduleError(
+                f"{self.kind}: `period_mult` must keep the second cycle (period * period_mult) at most "
+                f"2**53 steps. Received: period_mult={self.period_mult!r}, period={self.period!r}"
+            )
+
+    def _eval(self, t: Any, ops: Ops) -> Any:
+        i, local, length = _cycle(ops, t, self.period, self.period_mult)
+        if self.k == 1.0:
+            rem = (length - local) / length  # fraction of the cycle left, exact at its start
+            x = 1.0 - rem
+        else:  # k-decay: progress x = (local / length) ** k
+            x = ops.power(local / length, self.k)
+            rem = 1.0 - x
+        top = self.start * ops.power(self.decay, i) if self.decay != 1.0 and self.start != 0.0 else self.start
+        if self.shape == "cosine":
+            v = _cos_anneal(ops, top, self.end, rem)
+        elif self.shape == "polynomial":
+            v = (top - self.end) * ops.power(rem, self.power) + self.end
+        else:
+            # (1 - tanh z) / 2 = 1 / (1 + exp(2z)) with z = lb (1 - x) + ub x; exp(-2|z|) never
+            # overflows, and near z >> 0 the value keeps its relative precision.
+            z = self.lb * rem + self.ub * x
+            e = ops.exp(-2.0 * ops.maximum(z, -z))
+            v = self.end + (top - self.end) * ops.where(z >= 0.0, e / (1.0 + e), 1.0 / (1.0 + e))
+        if self.limit is None:
+            return v
+        return ops.where(i < float(self.limit), v, ops.full(t, self.end))
+
+    def _range(self, until: int) -> tuple[float, float]:
+        # Every shape is end + (top - end) * f with 0 <= f <= 1; top = start * decay ** i.
+        p, m = float(self.period), self.period_mult
+        if m == 1.0:
+            cycles = float(until // self.period)
+        else:  # index of the cycle holding step `until` (one more for the log's rounding)
+            cycles = math.floor(math.log1p(float(until) * (m - 1.0) / p) / math.log(m)) + 1.0
+        if self.limit is not None:
+            cycles = min(cycles, float(self.limit - 1))
+        top = self.start if self.decay == 1.0 else _grown(self.start, self.decay, cycles)
+        return E.reach(self.kind, "decay", _padded(_hull(self.start, top, self.end)), self.decay)
+
+    @property
+    def duration(self) -> int | None:
+        if self.limit is None or not isinstance(self.period, int):
+            return None
+        m, n = self.period_mult, self.limit
+        if m == 1.0:
+            return self.period * n
+        try:
+            b = self.period * (m**n - 1.0) / (m - 1.0)
+        except OverflowError:
+            return None
+        if not b <= 2.0**53:
+            return None
+        r = round(b)  # a start within rounding distance of a whole step is that step (see _cycle)
+        return r if abs(b - r) <= min(1e-9 * r, 1e-7) else math.ceil(b)
+
+    def _breaks(self, until: int) -> list[int]:
+        out = _cycle_starts(self.period, self.period_mult, until)
+        d = self.duration
+        if d is not None:
+            out = [b for b in out if b < d] + [d]
         return out
 
 
@@ -1121,6 +1253,58 @@ def cosine_restarts(
       [1.0, 0.5, 1.0, 0.5, 1.0]
     """
     return CosineRestarts(start, end, period, period_mult, decay)
+
+
+@E.keywords
+def restarts(
+    start: float,
+    end: float,
+    period: int,
+    shape: str = "cosine",
+    period_mult: float = 1.0,
+    decay: float = 1.0,
+    limit: int | None = None,
+    k: float = 1.0,
+    power: float = 1.0,
+    lb: float = -7.0,
+    ub: float = 3.0,
+) -> Schedule:
+    r"""Annealing cycles with warm restarts: timm's cosine, tanh and poly schedulers.
+
+    Cycle :math:`i` lasts :math:`P m^i` steps (``period``, ``period_mult``; a fractional cycle end
+    falls between steps) and anneals from :math:`\mathrm{start} \cdot d^i` (``decay``) towards
+    ``end`` with the progress :math:`x = (\tau / (P m^i))^k` (:math:`\tau` the step within the
+    cycle, ``k`` timm's k-decay):
+
+    * ``cosine``: :math:`\mathrm{end} + (\mathrm{top} - \mathrm{end})(1 + \cos \pi x) / 2`
+      (``cosine_restarts`` when ``k = 1`` and ``limit`` is ``None``);
+    * ``tanh``: :math:`\mathrm{end} + (\mathrm{top} - \mathrm{end})(1 - \tanh(lb (1 - x) + ub x)) / 2`
+      (it starts just below ``top``: :math:`(1 - \tanh(-7)) / 2 = 0.9999992`);
+    * ``polynomial``: :math:`\mathrm{end} + (\mathrm{top} - \mathrm{end})(1 - x)^{p}` (``power``).
+
+    After ``limit`` cycles the value holds ``end``.
+
+    Args:
+      start: the first cycle's top value (finite, non-negative).
+      end: the value every cycle anneals towards (finite, non-negative).
+      period: length of the first cycle, a positive integer.
+      shape: ``"cosine"``, ``"tanh"`` or ``"polynomial"``.
+      period_mult: growth of the cycle length, a number ``>= 1``.
+      decay: positive factor applied to the top value at each restart.
+      limit: number of cycles before holding ``end`` (a positive integer), or ``None`` for ever.
+      k: positive k-decay exponent of the progress (1 is the plain shape).
+      power: exponent of the ``polynomial`` shape (positive).
+      lb, ub: the ``tanh`` shape's bounds, ``lb < ub``.
+
+    Examples:
+      >>> import lrkit as lk
+      >>> s = lk.restarts(1.0, 0.0, 10, period_mult=2.0, limit=2)
+      >>> [round(s(t), 3) for t in (0, 5, 10, 20, 30, 40)]
+      [1.0, 0.5, 1.0, 0.5, 0.0, 0.0]
+      >>> round(lk.restarts(1.0, 0.0, 10, shape="tanh")(0), 7)
+      0.9999992
+    """
+    return Restarts(start, end, period, shape, period_mult, decay, limit, k, power, lb, ub)
 
 
 @E.keywords

@@ -228,6 +228,37 @@ def _cosine_restarts(c: Config, t: float) -> float:
     return end + (top - end) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
 
 
+def _restarts(c: Config, t: float) -> float:
+    # timm's CosineLRScheduler / TanhLRScheduler / PolyLRScheduler._get_lr (k-decay, cycle_limit), with
+    # the cycle found in exact rational arithmetic as in _cosine_restarts.
+    start, end, period = c["start"], c["end"], c["period"]
+    mult, decay, limit = c.get("period_mult", 1.0), c.get("decay", 1.0), c.get("limit")
+    k, shape = c.get("k", 1.0), c.get("shape", "cosine")
+    if mult == 1:
+        i, t_cur = divmod(t, period)
+        t_i = period
+    else:
+        m, tt = Fraction(repr(float(mult))), Fraction(t)
+        i, begin, length = 0, Fraction(0), Fraction(period)
+        while tt >= begin + length and (limit is None or i < limit):
+            begin += length
+            length *= m
+            i += 1
+        t_cur, t_i = float(tt - begin), float(length)
+    if limit is not None and i >= limit:
+        return float(end)
+    top = start * _pow(decay, i) if start != 0 else 0.0
+    x = t_cur**k / t_i**k
+    if shape == "cosine":
+        return end + 0.5 * (top - end) * (1 + math.cos(math.pi * x))
+    if shape == "tanh":
+        lb, ub = c.get("lb", -7.0), c.get("ub", 3.0)
+        return end + 0.5 * (top - end) * (1 - math.tanh(lb * (1.0 - x) + ub * x))
+    if shape == "polynomial":
+        return end + (top - end) * (1 - x) ** c.get("power", 1.0)
+    raise ValueError(f"reference: unknown restarts shape {shape!r}")
+
+
 def _warmup_stable_decay(c: Config, t: float) -> float:
     peak, w, s, d = c["peak"], c["warmup"], c["stable"], c["decay"]
     end, shape = c.get("end", 0.0), c.get("shape", "linear")
@@ -384,6 +415,7 @@ _KINDS: dict[str, Callable[[Config, float], float]] = {
     "cyclic": _cyclic,
     "one_cycle": _one_cycle,
     "cosine_restarts": _cosine_restarts,
+    "restarts": _restarts,
     "warmup_stable_decay": _warmup_stable_decay,
     "join": _join,
     "warmup": _warmup,

@@ -146,6 +146,24 @@ def _cosine_restarts(draw: Any, bounded: bool = False) -> Drawn:
 
 
 @st.composite
+def _restarts(draw: Any, bounded: bool = False) -> Drawn:
+    period = draw(st.integers(1, 100))
+    mult = draw(st.one_of(st.sampled_from([1.0, 1.5, 2.0]), st.integers(105, 300).map(lambda k: k / 100)))
+    decay = draw(st.floats(0.1, 1.0 if bounded else 1.5))
+    shape = draw(st.sampled_from(["cosine", "tanh", "polynomial"]))
+    limit = draw(st.one_of(st.none(), st.integers(1, 4)))
+    k = draw(st.one_of(st.just(1.0), st.floats(0.2, 3.0)))
+    power = draw(st.floats(0.1, 3.0)) if shape == "polynomial" else 1.0
+    lb, ub = (-7.0, 3.0)
+    if shape == "tanh" and draw(st.booleans()):
+        lb = draw(st.floats(-10.0, 5.0))
+        ub = lb + draw(st.floats(0.1, 10.0))
+    horizon = min(int(period * sum(mult**i for i in range(4))) + 2, 5000)
+    s = lk.restarts(draw(values), draw(values), period, shape, mult, decay, limit, k, power, lb, ub)
+    return s, horizon
+
+
+@st.composite
 def _warmup_stable_decay(draw: Any) -> Drawn:
     w, s, d = draw(st.integers(0, 200)), draw(st.integers(0, 200)), draw(st.integers(1, 200))
     shape = draw(st.sampled_from(["linear", "cosine", "sqrt", "square"]))
@@ -168,6 +186,7 @@ LEAVES = {
     "cyclic": _cyclic,
     "one_cycle": _one_cycle,
     "cosine_restarts": _cosine_restarts,
+    "restarts": _restarts,
     "warmup_stable_decay": _warmup_stable_decay,
 }
 
@@ -182,7 +201,9 @@ def leaf(kind: str) -> st.SearchStrategy[Drawn]:
 def leaves(bounded: bool = True) -> st.SearchStrategy[Drawn]:
     """Any leaf; with ``bounded`` nothing grows at all (every leaf stays finite up to step 2**53
     either way; without ``bounded`` restarts with growing cycles may also grow their peak)."""
-    growing = {"exponential": _exponential, "step": _step, "cosine_restarts": _cosine_restarts}
+    growing = {
+        "exponential": _exponential, "step": _step, "cosine_restarts": _cosine_restarts, "restarts": _restarts
+    }
     parts = [f() for k, f in LEAVES.items() if k not in growing]
     return st.one_of(*parts, *(f(bounded) for f in growing.values()))
 

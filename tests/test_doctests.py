@@ -21,6 +21,7 @@ MODULES = {
     "lrkit._expr": "core",
     "lrkit._ports.optax": "core",
     "lrkit._ports.transformers": "core",
+    "lrkit._ports.timm": "core",
     "lrkit._ports.torch": "torch",
     "lrkit._ports.keras": "keras",
     "lrkit._plot": "matplotlib",

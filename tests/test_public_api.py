@@ -12,16 +12,16 @@ import lrkit
 PUBLIC = """
 BackendUnavailableError PlateauMetricWarning RangeTestResult ReduceOnPlateau Schedule ScheduleError
 constant cosine cosine_restarts cosine_wave cyclic exponential
-from_config from_keras from_optax from_torch from_transformers
+from_config from_keras from_optax from_timm from_torch from_transformers
 inverse_sqrt inverse_time join linear lr_range_test multistep one_cycle per_epoch
-piecewise_constant piecewise_linear polynomial range_test_ramp shift step warmup warmup_stable_decay
+piecewise_constant piecewise_linear polynomial range_test_ramp restarts shift step warmup warmup_stable_decay
 cooldown per_tokens rounded stretch
 """.split()
 
 #: Constructors of the core (SPEC section 2): each documents its arguments and shows an example.
 CORE = """
 constant linear cosine cosine_wave exponential polynomial step multistep piecewise_constant
-piecewise_linear inverse_sqrt inverse_time cyclic one_cycle cosine_restarts warmup_stable_decay
+piecewise_linear inverse_sqrt inverse_time cyclic one_cycle cosine_restarts restarts warmup_stable_decay
 join warmup per_epoch shift from_config cooldown per_tokens rounded stretch
 """.split()
 

@@ -21,6 +21,7 @@ ALL_KINDS = (
     lk.cyclic(0.01, 0.3, 4, 6, mode="exp_range", gamma=0.97),
     lk.one_cycle(0.4, 60, pct_start=0.25, anneal="linear", three_phase=True),
     lk.cosine_restarts(0.3, 0.01, 5, period_mult=2.0, decay=0.5),
+    lk.restarts(0.3, 0.01, 5, "tanh", period_mult=1.5, decay=0.5, limit=3, k=2.0, lb=-5.0, ub=4.0),
     lk.warmup_stable_decay(0.3, 5, 10, 10, end=0.01, shape="cosine"),
     lk.join([lk.linear(0.0, 0.3, 5), lk.constant(0.3)], [5]),
     lk.warmup(lk.exponential(0.3, 0.9, 2), 8, start=0.01, shape="cosine", overlay=True),

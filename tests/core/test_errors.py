@@ -106,6 +106,15 @@ TABLE: dict = {
                          ("2", TypeError), (None, TypeError)],
          "decay": FACTOR},
     ),
+    lk.restarts: (
+        {"start": 1.0, "end": 0.0, "period": 10, "shape": "tanh"},
+        {"start": VALUE, "end": VALUE, "period": DURATION, "shape": choice(),
+         "period_mult": [(0.5, ValueError), (NAN, ValueError), ("2", TypeError), (None, TypeError)],
+         "decay": FACTOR, "k": FACTOR, "power": [*FACTOR, (2.0, ValueError)],
+         "limit": [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)],
+         "lb": [(3.0, ValueError), (NAN, ValueError), ("1", TypeError), (None, TypeError)],
+         "ub": [(-7.0, ValueError), (INF, ValueError), ("1", TypeError), (None, TypeError)]},
+    ),
     lk.warmup_stable_decay: (
         {"peak": 1.0, "warmup": 10, "stable": 10, "decay": 10},
         {"peak": VALUE, "warmup": COUNT, "stable": COUNT, "decay": DURATION, "end": VALUE, "shape": choice()},
