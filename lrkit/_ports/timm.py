@@ -441,6 +441,12 @@ def _main(owner: str, shape: str, v: float, a: dict[str, Any]) -> Schedule:
             )
         if rate == 1.0 or v == 0.0:
             return constant(v)
+        if rate > 1.0:
+            raise E.ScheduleError(
+                f"{_OWNER}: {owner} `decay_rate` above 1 grows the lr without bound (timm raises "
+                f"OverflowError once decay_rate ** (t // decay_t) overflows); lrkit refuses curves that "
+                f"leave finite values. Received: decay_rate={a['decay_rate']!r}"
+            )
         if rate == 0.0:
             return piecewise_constant([int(every)], [v, 0.0])
         return step(v, rate, int(every))

@@ -111,7 +111,7 @@ TABLE: dict = {
         {"start": VALUE, "end": VALUE, "period": DURATION, "shape": choice(),
          "period_mult": [(0.5, ValueError), (NAN, ValueError), ("2", TypeError), (None, TypeError)],
          "decay": FACTOR, "k": FACTOR, "power": [*FACTOR, (2.0, ValueError)],
-         "limit": [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)],
+         "limit": [(0, ValueError), (-1, ValueError), (1.5, ValueError), (True, TypeError), ("2", TypeError)],
          "lb": [(3.0, ValueError), (NAN, ValueError), ("1", TypeError), (None, TypeError)],
          "ub": [(-7.0, ValueError), (INF, ValueError), ("1", TypeError), (None, TypeError)]},
     ),

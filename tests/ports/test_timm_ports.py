@@ -239,6 +239,13 @@ def test_poly(lrs: list[float], warm: dict, clock: tuple, cyc: dict, power: floa
 @given(lrs=lrs_st, warm=warmup_st, clock=clock_st, decay_t=st.integers(1, 12),
        rate=st.sampled_from([0.0, 0.1, 0.5, 1.0, 1.3]))
 def test_step(lrs: list[float], warm: dict, clock: tuple, decay_t: int, rate: float) -> None:
+    if rate > 1.0:  # grows without bound: timm overflows (OverflowError), lrkit refuses at construction
+        sched = TS.StepLRScheduler(optimizer(lrs), decay_t=decay_t, decay_rate=rate, t_in_epochs=False)
+        with pytest.raises(ValueError, match="decay_rate"):
+            lk.from_timm(sched)
+        with pytest.raises(OverflowError):
+            sched.step_update(num_updates=decay_t * 10**4)
+        return
     _run(TS.StepLRScheduler, lrs, *clock, 4 * decay_t + 8, decay_t=decay_t, decay_rate=rate, **warm)
 
 
@@ -362,6 +369,10 @@ def test_create_scheduler_v2(name: str, kw: dict, lr: float) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sched, _ = TS.create_scheduler_v2(opt, sched=name, **kw)
+    if name == "step" and kw.get("decay_rate", 0.1) > 1.0:
+        with pytest.raises(ValueError, match="decay_rate"):  # see test_step
+            lk.from_timm(name, lr=lr, **kw)
+        return
     port = lk.from_timm(name, lr=lr, **kw)
     upe = kw["updates_per_epoch"]
     n = min((kw["num_epochs"] * 3 + kw["warmup_epochs"] + 4) * upe, 600)
