@@ -168,7 +168,9 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         # Percentages of the run resolved once, here (the checkpoint holds the bound schedules).
         bound: dict[int, Schedule] = {}
         schedules = tuple(bound.setdefault(id(s), resolve(owner, s, total_steps)) for s in schedules)
-        self.total_steps = total_steps
+        # Not `self.total_steps`: accelerate's AcceleratedScheduler takes any scheduler with that
+        # attribute for a OneCycleLR and stops stepping it (or fails on None).
+        self._total_steps = total_steps
         self._schedules = schedules
         self._single = single
         self._index_schedules()
