@@ -11,6 +11,8 @@ analysis (``lr_range_test``). The loops that run the ramp on a model live in the
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,6 +150,67 @@ class DivergenceMonitor:
             return True
         self.best = min(self.best, self.smoothed)
         return False
+
+
+class Progress:
+    """Progress of a range-test loop: a line printer to stderr, a user callback, or nothing.
+
+    The backend loops call :meth:`step` after every step and :meth:`end` once at the end.
+
+    Args:
+      progress: ``False``/``None`` (silent), ``True`` (a line on stderr about every tenth of the run
+        and at the end), or a callable ``progress(step, lr, loss)`` called after every step with the
+        0-based step index, its learning rate and its loss (floats).
+      steps: the planned number of steps.
+      owner: the name in messages.
+
+    Examples:
+      >>> seen = []
+      >>> p = Progress(lambda step, lr, loss: seen.append(step), 3, "lr_range_test")
+      >>> for i in range(3):
+      ...     p.step(i, 0.1 * (i + 1), 1.0)
+      >>> seen
+      [0, 1, 2]
+    """
+
+    def __init__(self, progress: bool | Callable[[int, float, float], Any] | None, steps: int, owner: str) -> None:
+        if progress is None or progress is False:
+            self._fn: Callable[[int, float, float], Any] | None = None
+            self._print = False
+        elif progress is True:
+            self._fn, self._print = None, True
+        elif callable(progress) and not isinstance(progress, (bool, str, bytes)):
+            self._fn, self._print = progress, False
+        else:
+            raise TypeError(
+                f"{owner}: `progress` must be True, False, None or a callable progress(step, lr, loss). "
+                f"Received: progress={progress!r} of type {type(progress).__name__}"
+            )
+        self.steps, self.owner = int(steps), owner
+        self._every = max(1, self.steps // 10)
+        self._last: tuple[int, float, float] | None = None
+
+    def step(self, i: int, lr: float, loss: float) -> None:
+        """Report step ``i`` (0-based) with learning rate ``lr`` and loss ``loss``."""
+        self._last = (i, lr, loss)
+        if self._fn is not None:
+            self._fn(i, lr, loss)
+        elif self._print and (i + 1) % self._every == 0 and i + 1 < self.steps:
+            self._line(f"step {i + 1}/{self.steps}  lr {lr:.3e}  loss {loss:.6g}")
+
+    def end(self, diverged: bool) -> None:
+        """Report the end of the loop (after divergence if ``diverged``)."""
+        if not self._print:
+            return
+        if self._last is None:
+            self._line("no step ran")
+            return
+        i, lr, loss = self._last
+        why = "loss diverged" if diverged else ("done" if i + 1 >= self.steps else "out of batches")
+        self._line(f"step {i + 1}/{self.steps}  lr {lr:.3e}  loss {loss:.6g}  ({why})")
+
+    def _line(self, text: str) -> None:
+        print(f"{self.owner}: {text}", file=sys.stderr, flush=True)
 
 
 def lr_range_test(
