@@ -9,7 +9,7 @@ import jax
 import optax
 
 from lrkit import _errors as E
-from lrkit._range_test import DivergenceMonitor, RangeTestResult, range_test_ramp
+from lrkit._range_test import DivergenceMonitor, Progress, RangeTestResult, range_test_ramp
 from lrkit._range_test import lr_range_test as _analyse
 from lrkit.backends._jax_ops import OPS
 
@@ -28,24 +28,28 @@ def lr_range_test(
     smooth: float = 0.98,
     diverge: float = 4.0,
     skip_start: int = 0,
+    progress: bool | Callable[[int, float, float], Any] | None = False,
 ) -> RangeTestResult:
     """Run Smith's learning-rate range test with an optax optimizer.
 
     ``optimizer(learning_rate=ramp)`` builds the optimizer (``optax.sgd``, ``optax.adam``, a
     ``functools.partial`` with other arguments, ...) with the exponential ramp
     :func:`lrkit.range_test_ramp` as its schedule. Each step computes ``loss_fn(params, batch)``
-    and its gradient on the next batch and applies the update (one ``jax.jit``-compiled step). The
-    loop stops after ``steps`` steps or once the smoothed loss diverges. JAX arrays are immutable,
-    so the caller's ``params`` are untouched: nothing needs restoring.
+    and its gradient on the next batch and applies the update (one ``jax.jit``-compiled step). A
+    batch is any pytree ``loss_fn`` understands: an array, a tuple, a dict. The loop stops after
+    ``steps`` steps or once the smoothed loss diverges. JAX arrays are immutable, so the caller's
+    ``params`` (and any optimizer state of theirs) are untouched: nothing needs restoring.
 
     Args:
       loss_fn: ``loss_fn(params, batch) -> scalar``.
       params: the initial parameters (a pytree).
       optimizer: a function taking ``learning_rate=`` and returning an optax transformation.
-      batches: an iterable of batches, re-iterated if shorter than ``steps`` (a list, or a
-        one-shot iterator that ends the test early).
+      batches: an iterable of batches (pytrees), re-iterated if shorter than ``steps`` (a list, or
+        a one-shot iterator that ends the test early).
       start, end, steps, smooth, diverge, skip_start: as in :func:`lrkit.lr_range_test` and
         :func:`lrkit.range_test_ramp`.
+      progress: ``True`` prints a line to stderr about every tenth of the run and at the end; a
+        callable ``progress(step, lr, loss)`` is called after every step; ``False`` is silent.
 
     Returns:
       A :class:`lrkit.RangeTestResult`.
@@ -69,6 +73,7 @@ def lr_range_test(
     ramp = range_test_ramp(start, end, steps)
     monitor = DivergenceMonitor(smooth, diverge)
     E.non_negative_int(owner, "skip_start", skip_start)
+    report = Progress(progress, int(steps), owner)
     tx = optimizer(learning_rate=lambda count: OPS.evaluate(ramp, count))
     if not isinstance(tx, optax.GradientTransformation):
         raise TypeError(
@@ -86,6 +91,7 @@ def lr_range_test(
     p = params
     lrs: list[float] = []
     losses: list[float] = []
+    diverged = False
 
     def forever() -> Any:
         while True:
@@ -108,8 +114,11 @@ def lr_range_test(
         value = float(loss)
         lrs.append(float(ramp(i)))
         losses.append(value)
+        report.step(i, lrs[-1], value)
         if monitor.push(value):
+            diverged = True
             break
+    report.end(diverged)
     if len(lrs) < 2:
         raise ValueError(f"{owner}: the test ran {len(lrs)} step(s). Received: steps={steps!r}")
     return _analyse(lrs, losses, smooth=smooth, diverge=diverge, skip_start=skip_start)
