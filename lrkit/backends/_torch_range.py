@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import torch
@@ -28,6 +30,26 @@ def _batches(batches: Iterable[Any]) -> Any:
             raise ValueError(f"{_OWNER}: `batches` yielded no batch. Received: an empty iterable")
         if iter(batches) is batches:  # a one-shot iterator cannot be restarted
             return
+
+
+# The one private torch detail of the range test: an optimizer keeps the hooks registered with
+# `register_step_pre_hook`/`register_step_post_hook` in these two OrderedDicts (torch/optim/optimizer.py,
+# `Optimizer.profile_hook_step`; pinned by tests/plateau/test_range_torch.py). The test's steps are not
+# training: hiding them from the hooks keeps e.g. an lrkit scheduler with clock="optimizer" from counting
+# them. There is no public way to suspend hooks; without these attributes the hooks simply run.
+_STEP_HOOK_DICTS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks")
+
+
+@contextlib.contextmanager
+def _step_hooks_suspended(optimizer: torch.optim.Optimizer) -> Iterator[None]:
+    saved = {n: getattr(optimizer, n) for n in _STEP_HOOK_DICTS if isinstance(getattr(optimizer, n, None), OrderedDict)}
+    for name in saved:
+        setattr(optimizer, name, OrderedDict())
+    try:
+        yield
+    finally:
+        for name, hooks in saved.items():  # the same objects: existing hook handles stay valid
+            setattr(optimizer, name, hooks)
 
 
 def _pair_loss(loss_fn: Callable[[Any, Any], Any]) -> Callable[[torch.nn.Module, Any], Any]:
@@ -72,8 +94,9 @@ def lr_range_test(
     ``state_dict`` (weights, buffers such as batch-norm statistics, moments, step counts, learning
     rates), the model's train/eval mode and torch's CPU (and initialised CUDA) random number
     generator state, so training continues exactly as if the test had not run. Gradients are
-    cleared. (Run it before attaching an lrkit scheduler with ``clock="optimizer"``: its
-    step hooks would count the test's steps.)
+    cleared. The optimizer's own step hooks (``register_step_pre_hook``/``register_step_post_hook``)
+    do not run during the test, so an lrkit scheduler with ``clock="optimizer"`` does not count
+    the test's steps; global optimizer hooks still run.
 
     Args:
       model: the ``torch.nn.Module`` to probe.
@@ -158,9 +181,11 @@ def lr_range_test(
     lrs: list[float] = []
     losses: list[float] = []
     diverged = False
+    hooks_off = contextlib.ExitStack()
     try:
         model.train()
         source = _batches(batches)
+        hooks_off.enter_context(_step_hooks_suspended(optimizer))
         for i in range(steps):
             try:
                 batch = next(source)
@@ -189,6 +214,7 @@ def lr_range_test(
             loss.backward()
             optimizer.step()
     finally:
+        hooks_off.close()
         model.load_state_dict(model_state)
         optimizer.load_state_dict(opt_state)
         optimizer.zero_grad()

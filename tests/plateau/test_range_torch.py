@@ -214,3 +214,35 @@ def test_bad_arguments(kw, exc, match):
     with pytest.raises(exc, match=match):
         lr_range_test(model, opt, **args)
     assert opt.param_groups[0]["lr"] == 0.01
+
+
+def test_step_hooks_do_not_see_the_test():
+    """An lrkit scheduler with clock="optimizer" (a step post-hook) does not count the test's steps;
+    the hooks work again afterwards and their handles stay valid."""
+    from collections import OrderedDict
+
+    import lrkit as lk
+    from lrkit.backends.torch import LRScheduler
+
+    x, y = _data()
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    # the private detail the range test relies on, pinned to this torch version
+    assert isinstance(opt._optimizer_step_pre_hooks, OrderedDict)
+    assert isinstance(opt._optimizer_step_post_hooks, OrderedDict)
+    sched = LRScheduler(opt, lk.linear(0.1, 0.0, 100), clock="optimizer")
+    calls = []
+    handle = opt.register_step_post_hook(lambda o, a, k: calls.append(1))
+    batches = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 256, 32)]
+    _train(model, opt, batches, 3)
+    assert len(calls) == 3 and sched.last_epoch == 3
+    res = lr_range_test(model, opt, F.mse_loss, batches, start=1e-4, end=1.0, steps=12)
+    assert len(res.lrs) == 12
+    assert len(calls) == 3 and sched.last_epoch == 3
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * (1 - 3 / 100), rel=1e-12)
+    _train(model, opt, batches, 1)
+    assert len(calls) == 4 and sched.last_epoch == 4
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * (1 - 4 / 100), rel=1e-12)
+    handle.remove()
+    _train(model, opt, batches, 1)
+    assert len(calls) == 4 and sched.last_epoch == 5
