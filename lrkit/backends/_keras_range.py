@@ -25,8 +25,17 @@ def _sync(model: Any) -> None:
 
 
 def _numpy(v: Any) -> np.ndarray:
-    """A copy of a Keras variable's value (``.value`` first: converting the variable itself warns on JAX)."""
-    return np.array(keras.ops.convert_to_numpy(getattr(v, "value", v)))
+    """A numpy copy of a Keras variable or tensor on any backend.
+
+    Not ``keras.ops.convert_to_numpy``/``get_weights``: with numpy 2 they go through an ``__array__``
+    without a ``copy`` argument on some backends, which warns (``DeprecationWarning``).
+    """
+    x = getattr(v, "value", v)
+    if hasattr(x, "detach"):  # torch
+        x = x.detach().cpu()
+    if hasattr(x, "numpy"):  # torch, tensorflow
+        return np.array(x.numpy())
+    return np.array(x)  # jax
 
 
 def _learning_rate_object(opt: Any) -> Any:

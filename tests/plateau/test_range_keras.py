@@ -26,7 +26,11 @@ def _model(lr):
 
 
 def _np(v):
-    return np.array(keras.ops.convert_to_numpy(v.value))  # .value: converting a Variable warns on JAX
+    """A numpy copy (get_weights/convert_to_numpy warn under numpy 2 on some backends)."""
+    x = getattr(v, "value", v)
+    if hasattr(x, "detach"):
+        x = x.detach().cpu()
+    return np.array(x.numpy() if hasattr(x, "numpy") else x)
 
 
 def _weights(model):
@@ -70,7 +74,7 @@ def test_the_ramp_replaces_the_schedule_during_the_test():
     res = lr_range_test(model, X, Y, batch_size=32, start=1e-4, end=100.0, steps=80)
     assert res.diverged_at is not None and res.losses[-1] > 4 * res.smoothed.min()
     lr = model.optimizer.learning_rate
-    assert float(keras.ops.convert_to_numpy(lr)) == pytest.approx(1e-6)
+    assert float(_np(lr)) == pytest.approx(1e-6)
 
 
 def test_dict_inputs_of_a_multi_input_model():
@@ -107,7 +111,7 @@ def test_progress_callback_and_printer(capsys):
 
 def test_callback_in_a_users_fit():
     model = _model(LearningRateSchedule(lk.linear(1e-3, 0.0, 50)))
-    cb = LRRangeTest(1e-4, 10.0, 24)
+    cb = LRRangeTest(1e-4, 1e-2, 24)
     model.fit(X, Y, batch_size=32, epochs=3, shuffle=False, verbose=0, callbacks=[cb])
     assert cb.result is not None and len(cb.result.lrs) == 24
     assert int(_np(model.optimizer.iterations)) == 0
