@@ -166,6 +166,17 @@ def test_same_updates_as_optax_contrib(factor, patience, rtol, cooldown, accumul
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
 
 
+def test_optax_contrib_with_patience_0_reduces_on_improvement():
+    """The documented reason the parity above needs patience >= 1: optax.contrib compares the
+    plateau count with `patience` by equality, so with 0 it reduces at every evaluation."""
+    native = optax.chain(optax.sgd(1.0), optax.contrib.reduce_on_plateau(factor=0.5, patience=0))
+    lrs, _ = _applied_lrs(native, [3.0, 2.0, 1.0])  # always improving
+    assert lrs == [0.5, 0.25, 0.125]
+    ours, _ = _applied_lrs(optax.chain(optax.sgd(1.0), scale_by_plateau(lk.ReduceOnPlateau(patience=0, factor=0.5))),
+                           [3.0, 2.0, 1.0])
+    assert ours == [1.0, 1.0, 1.0]
+
+
 def test_multisteps_counts_real_updates():
     """Inside MultiSteps the plateau advances once per real update, on the value of its last micro-batch."""
     k = 3
