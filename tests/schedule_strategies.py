@@ -434,6 +434,16 @@ def hostile_leaves(draw: Any, top: float = HUGE) -> Call:
     if kind == "cosine_restarts":
         mult = draw(st.one_of(st.just(1.0), st.floats(1.0, 1e6), st.sampled_from([1 + 2**-52, 1.0001, 2.0, 1e15])))
         return Call(kind, v(), v(), d(), mult, f())
+    if kind == "restarts":
+        mult = draw(st.one_of(st.just(1.0), st.floats(1.0, 1e6), st.sampled_from([1 + 2**-52, 1.0001, 2.0, 1e15])))
+        shape = draw(st.sampled_from(["cosine", "tanh", "polynomial"]))
+        limit = draw(st.one_of(st.none(), hostile_durations))
+        power = f() if shape == "polynomial" else 1.0
+        lb, ub = (-7.0, 3.0)
+        if shape == "tanh":
+            lb = draw(st.floats(-1e300, 1e300))
+            ub = draw(st.floats(-1e300, 1e300))
+        return Call(kind, v(), v(), d(), shape, mult, f(), limit, f(), power, lb, ub)
     assert kind == "warmup_stable_decay", kind
     counts = st.one_of(st.just(0), hostile_durations)
     shape = draw(st.sampled_from(["linear", "cosine", "sqrt", "square"]))
