@@ -46,6 +46,13 @@ _CHUNK = 1 << 15
 #: Most breakpoints a periodic node lists (``Schedule.breakpoints``).
 MAX_BREAKS = 10_000
 
+#: Deepest nesting of schedules (a leaf is 1 level; ``warmup(cosine(...), 10)`` is 2), in Python, in
+#: configs and in SPEC expressions alike (SPEC section 11), so nothing recursive on a schedule
+#: (``repr``, ``hash``, ``==``, ``pickle``, evaluation, ...) can reach Python's recursion limit.
+MAX_DEPTH = 100
+#: Most numbers (and other values) a config may hold (SPEC section 11).
+MAX_NUMBERS = 1_000_000
+
 #: Largest step whose value a schedule guarantees finite and non-negative (and the largest
 #: duration or count): every integer up to it is exact in float64 (SPEC section 11).
 MAX_STEP = _errors.MAX_COUNT
@@ -84,23 +91,56 @@ class Field:
 def frozen(cls: type[Schedule]) -> type[Schedule]:
     """Make ``cls`` an immutable node whose fields are its annotated class attributes, in order.
 
-    Like ``dataclass(frozen=True)`` (positional/keyword ``__init__`` then ``__post_init__``,
-    equality and hashing by fields, no assignment) without generating code per class, which
-    would cost ``import lrkit`` a few milliseconds per node type.
+    Like ``dataclass(frozen=True, slots=True)`` (positional/keyword ``__init__`` then
+    ``__post_init__``, equality and hashing by fields, no assignment, ``__slots__`` so there is no
+    ``__dict__`` to write to) without generating code per class, which would cost ``import lrkit``
+    a few milliseconds per node type. The class is rebuilt with ``__slots__``: one per field, and
+    one per private attribute a method sets with ``_set(self, "_name", ...)`` (any string constant
+    ``"_name"`` in the class's code that is not already an attribute gets a slot).
     """
-    fields: dict[str, Field] = {}
-    for klass in reversed(cls.__mro__):
-        if not issubclass(klass, Schedule) or klass is Schedule:
-            continue
-        for name, ann in inspect.get_annotations(klass).items():
-            if "ClassVar" not in str(ann):
-                fields[name] = Field(name, klass.__dict__.get(name, MISSING))
-    cls._fields = tuple(fields.values())
-    cls._names = tuple(fields)
-    prop = cls.__dict__.get("duration")
+    inherited: dict[str, Field] = {}
+    for klass in cls.__mro__[1:]:
+        if issubclass(klass, Schedule) and klass._fields:
+            inherited = {f.name: f for f in klass._fields}
+            break
+    fields = dict(inherited)
+    for name, ann in inspect.get_annotations(cls).items():
+        if "ClassVar" not in str(ann):
+            fields[name] = Field(name, cls.__dict__.get(name, MISSING))
+    taken = {n for k in cls.__mro__[1:] for n in _slots_of(k)}
+    private = sorted(
+        n for n in _private_names(cls) if n not in taken and n not in fields and not hasattr(cls, n)
+    )
+    ns = {k: v for k, v in cls.__dict__.items() if k not in ("__dict__", "__weakref__", *fields)}
+    ns["__slots__"] = tuple(n for n in (*fields, *private) if n not in taken)
+    new = type(cls)(cls.__name__, cls.__bases__, ns)
+    new._fields = tuple(fields.values())
+    new._names = tuple(fields)
+    prop = new.__dict__.get("duration")
     if isinstance(prop, property) and prop.fget is not None:
-        cls.duration = property(_bound_only(prop.fget), doc=prop.__doc__)  # type: ignore[assignment]
-    return cls
+        new.duration = property(_bound_only(prop.fget), doc=prop.__doc__)  # type: ignore[assignment]
+    return new
+
+
+def _slots_of(klass: type) -> tuple[str, ...]:
+    slots = klass.__dict__.get("__slots__", ())
+    return (slots,) if isinstance(slots, str) else tuple(slots)
+
+
+def _private_names(cls: type) -> set[str]:
+    """String constants ``"_name"`` (one leading underscore, an identifier) in the class's code."""
+    out: set[str] = set()
+    codes = [v.__code__ for v in cls.__dict__.values() if hasattr(v, "__code__")]
+    codes += [f.__code__ for v in cls.__dict__.values() if isinstance(v, property)
+              for f in (v.fget, v.fset) if f is not None]
+    while codes:
+        code = codes.pop()
+        for c in code.co_consts:
+            if isinstance(c, str) and c.startswith("_") and not c.startswith("__") and c.isidentifier():
+                out.add(c)
+            elif hasattr(c, "co_consts"):
+                codes.append(c)
+    return out
 
 
 def _bound_only(fget: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -118,6 +158,8 @@ def _has_percent(v: Any) -> bool:
     if isinstance(v, Schedule):
         return v._unbound
     if isinstance(v, tuple):
+        if set(map(type, v)) <= {int, float}:  # long lists of numbers: checked in C
+            return False
         return any(_has_percent(x) for x in v)
     return isinstance(v, _errors.Percent)
 
@@ -191,8 +233,9 @@ class Schedule:
     #: Constructor arguments, set by ``@frozen``.
     _fields: ClassVar[tuple[Field, ...]] = ()
     _names: ClassVar[tuple[str, ...]] = ()
-    #: True while a duration is a percentage of the run (set per instance by ``__init__``).
-    _unbound: bool = False
+    # Per instance: ``_unbound`` is True while a duration is a percentage of the run; ``_bounds`` the
+    # reachable values (see the module docstring); ``_depth`` the levels of schedules (1 for a leaf).
+    __slots__ = ("_bounds", "_depth", "_unbound")
     #: How ``bind``/``stretch`` retime the node (see ``lrkit._time``): fields that are consecutive
     #: pieces from local step 0, fields holding step positions, and lengths independent of position.
     _chain: ClassVar[tuple[str, ...]] = ()
@@ -219,9 +262,16 @@ class Schedule:
                 values[f.name] = f.default
         for name in names:
             object.__setattr__(self, name, values[name])
+        object.__setattr__(self, "_unbound", False)
         self.__post_init__()
-        if any(_has_percent(getattr(self, n)) for n in names):
-            object.__setattr__(self, "_unbound", True)
+        depth = 1 + max((c._depth for c in self._child_nodes()), default=0)
+        if depth > MAX_DEPTH:
+            raise _errors.ScheduleError(
+                f"{self.kind}: schedules nest at most {MAX_DEPTH} levels deep (composition inside "
+                f"composition). Received: a schedule {depth} levels deep"
+            )
+        object.__setattr__(self, "_depth", depth)
+        object.__setattr__(self, "_unbound", any(_has_percent(getattr(self, n)) for n in names))
         # A schedule with percentages left is checked once bound (its durations are unknown yet).
         object.__setattr__(self, "_bounds", None if self._unbound else self._checked_range())
 
@@ -267,6 +317,23 @@ class Schedule:
 
     def _key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, n) for n in self._names)
+
+    def _child_nodes(self) -> list[Schedule]:
+        out = []
+        for n in self._children:
+            v = getattr(self, n)
+            out += [c for c in (v if isinstance(v, tuple) else (v,)) if isinstance(c, Schedule)]
+        return out
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt through the constructor: the arguments are checked again when unpickled.
+        return (self.__class__, self._key())
+
+    def __copy__(self) -> Schedule:
+        return self  # immutable: a copy is the schedule itself (like a tuple)
+
+    def __deepcopy__(self, memo: Any) -> Schedule:
+        return self
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is self.__class__:
@@ -354,45 +421,94 @@ class Schedule:
 
     # -- algebra ----------------------------------------------------------------------------
 
+    # Schedules multiply (pointwise product, or scaling by a number), add (pointwise sum, or a
+    # constant), divide by a positive number (scaling by its inverse) and take positive powers.
+    # Values are non-negative, so `-s` and `a - b` are refused; every refusal is lrkit's one-line
+    # message naming the operand, never Python's generic "unsupported operand".
+
     def __mul__(self, other: Any) -> Schedule:
         from lrkit._compose import product, scale
 
         if isinstance(other, Schedule):
             return product(self, other)
-        if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            return scale(self, other)
-        return NotImplemented
+        return scale(self, _factor("scale", "factor", other, "an lrkit schedule or a real number"))
 
     def __rmul__(self, other: Any) -> Schedule:
-        if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            from lrkit._compose import scale
+        from lrkit._compose import scale
 
-            return scale(self, other)
-        return NotImplemented
+        return scale(self, _factor("scale", "factor", other, "an lrkit schedule or a real number"))
+
+    def __truediv__(self, other: Any) -> Schedule:
+        from lrkit._compose import scale
+
+        if isinstance(other, Schedule):
+            raise TypeError(
+                f"scale: `divisor` must be a positive real number; dividing by a schedule is not supported "
+                f"(multiply by one instead). Received: divisor={other!r}"
+            )
+        d = _factor("scale", "divisor", other, "a positive real number")
+        if not (0.0 < d < math.inf and 1.0 / d < math.inf):
+            raise _errors.ScheduleError(
+                f"scale: `divisor` must be a finite positive number. Received: divisor={_errors.show(other)}"
+            )
+        return scale(self, 1.0 / d)
+
+    def __rtruediv__(self, other: Any) -> Schedule:
+        raise TypeError(
+            "schedule: `x / schedule` is not supported (a schedule can be divided by a positive "
+            f"number: schedule / 2). Received: x={_errors.show(other)}"
+        )
 
     def __add__(self, other: Any) -> Schedule:
         from lrkit._compose import add
+        from lrkit._schedules import constant
 
         if isinstance(other, Schedule):
             return add(self, other)
-        if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            from lrkit._schedules import constant
-
-            return add(self, constant(other))
-        return NotImplemented
+        return add(self, constant(_factor("sum", "other", other, "an lrkit schedule or a real number")))
 
     def __radd__(self, other: Any) -> Schedule:
-        if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            from lrkit._compose import add
-            from lrkit._schedules import constant
+        from lrkit._compose import add
+        from lrkit._schedules import constant
 
-            return add(constant(other), self)
-        return NotImplemented
+        return add(constant(_factor("sum", "other", other, "an lrkit schedule or a real number")), self)
+
+    def __sub__(self, other: Any) -> Schedule:
+        raise TypeError(
+            "schedule: `a - b` is not supported: a schedule's values are non-negative and a difference "
+            f"could go below 0 (scale instead: a * 0.5). Received: b={_short_repr(other)}"
+        )
+
+    def __rsub__(self, other: Any) -> Schedule:
+        raise TypeError(
+            "schedule: `a - schedule` is not supported: a schedule's values are non-negative and a "
+            f"difference could go below 0. Received: a={_short_repr(other)}"
+        )
+
+    def __neg__(self) -> Schedule:
+        raise TypeError(
+            "schedule: `-schedule` is not supported: a schedule's values are non-negative. "
+            f"Received: -{_short_repr(self)}"
+        )
+
+    def __pos__(self) -> Schedule:
+        return self
 
     def __pow__(self, exponent: Any) -> Schedule:
         from lrkit._compose import power
 
-        return power(self, exponent)
+        if isinstance(exponent, Schedule):
+            raise TypeError(
+                "power: `exponent` must be a positive real number, not a schedule. "
+                f"Received: exponent={_short_repr(exponent)}"
+            )
+        return power(self, _factor("power", "exponent", exponent, "a positive real number"))
+
+    def __rpow__(self, base: Any) -> Schedule:
+        raise TypeError(
+            "power: `x ** schedule` is not supported (a schedule can be raised to a positive number: "
+            f"schedule ** 2). Received: x={_short_repr(base)}"
+        )
 
     # -- introspection ----------------------------------------------------------------------
 
@@ -540,11 +656,27 @@ class Schedule:
         return plot(resolve("plot", self, total_steps), steps=steps, ax=ax, **kwargs)
 
 
+def _factor(owner: str, name: str, v: Any, kind: str) -> Any:
+    """``v`` if it is a real number (not a bool), else lrkit's ``TypeError`` naming the operand."""
+    if isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)):
+        return v
+    what = "a bool" if isinstance(v, (bool, np.bool_)) else f"of type {type(v).__name__}"
+    raise TypeError(f"{owner}: `{name}` must be {kind}, not {what}. Received: {name}={_short_repr(v)}")
+
+
+def _short_repr(v: Any, n: int = 120) -> str:
+    text = _errors.show(v)
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
 def from_config(config: Any) -> Schedule:
     """Rebuild a schedule from ``Schedule.to_config()``.
 
     Only lrkit's own schedule types are ever built: nothing is imported, no code is run. Unknown
     types, unknown or missing keys and values of the wrong kind raise ``ValueError``/``TypeError``.
+    Before anything is built, a config nesting schedules more than ``MAX_DEPTH`` (100) levels deep
+    or holding more than ``MAX_NUMBERS`` (1,000,000) numbers is refused with ``ValueError``; a dict
+    or list used in several places counts as many times as it appears (SPEC section 11).
 
     Args:
       config: a dict made by ``Schedule.to_config()`` (or read back from its JSON).
@@ -559,10 +691,88 @@ def from_config(config: Any) -> Schedule:
       >>> lk.from_config(json.loads(json.dumps(s.to_config()))) == s
       True
     """
-    return _from_config(config, "config")
+    _check_size(config)
+    return _from_config(config, "config", {})
 
 
-def _from_config(config: Any, where: str) -> Schedule:
+_SCALARS = {int, float, str, bool, type(None)}
+
+
+def _check_size(config: Any) -> None:
+    """Refuse a config too deep or too large, before building anything (SPEC section 11).
+
+    Iterative (no recursion, whatever the nesting) and memoised by ``id``: a dict or list shared by
+    reference is visited once but counted as often as it appears, so a config that would expand to
+    a huge tree is measured by the tree it would build. Depth counts schedules (dicts); lists and
+    tuples may add at most one level per schedule (a ``join``'s ``schedules``). A config that
+    contains itself is refused too.
+    """
+    limit_containers = 2 * MAX_DEPTH + 1
+    memo: dict[int, tuple[int, int, int]] = {}  # id -> (schedule depth, container depth, values)
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(config, False)] if isinstance(config, (dict, list, tuple)) else []
+
+    def items(node: Any) -> Any:
+        if isinstance(node, dict):
+            return node.values()
+        return () if set(map(type, node)) <= _SCALARS else node  # a plain list is checked in C
+
+    def too_deep(depth: int) -> ValueError:
+        return _errors.ScheduleError(
+            f"from_config: `config` must nest schedules at most {MAX_DEPTH} levels deep. "
+            f"Received: a config nested more than {depth - 1} levels deep"
+        )
+
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if not done:
+            if key in memo:
+                continue
+            if key in on_path:
+                raise _errors.ScheduleError("from_config: `config` contains itself (a reference cycle)")
+            on_path.add(key)
+            stack.append((node, True))
+            stack.extend((c, False) for c in items(node) if isinstance(c, (dict, list, tuple)) and id(c) not in memo)
+            continue
+        on_path.discard(key)
+        depth = containers = count = 0
+        kids = items(node)
+        if kids == ():
+            count = len(node)
+        for c in kids:
+            if isinstance(c, (dict, list, tuple)):
+                d, k, n = memo[id(c)]
+                depth, containers, count = max(depth, d), max(containers, k), count + n
+            elif hasattr(c, "__len__") and not isinstance(c, (str, bytes)):
+                count += max(1, int(getattr(c, "size", None) or len(c)))
+            else:
+                count += 1
+            if count > MAX_NUMBERS:
+                raise _errors.ScheduleError(
+                    f"from_config: `config` must hold at most {MAX_NUMBERS:,} numbers. "
+                    f"Received: a config with more than {MAX_NUMBERS:,}"
+                )
+        depth += isinstance(node, dict)
+        containers += 1
+        if depth > MAX_DEPTH:
+            raise too_deep(depth)
+        if containers > limit_containers:
+            raise too_deep((containers + 1) // 2)
+        memo[key] = (depth, containers, count)
+
+
+def _from_config(config: Any, where: str, built: dict[int, Schedule]) -> Schedule:
+    # A dict used in several places is built once: schedules are immutable, so sharing is safe.
+    done = built.get(id(config))
+    if done is not None:
+        return done
+    out = _build(config, where, built)
+    built[id(config)] = out
+    return out
+
+
+def _build(config: Any, where: str, built: dict[int, Schedule]) -> Schedule:
     if not isinstance(config, dict):
         raise TypeError(
             f"from_config: `{where}` must be a dict made by Schedule.to_config(). "
@@ -602,9 +812,9 @@ def _from_config(config: Any, where: str) -> Schedule:
             continue
         if name in cls._children:
             if isinstance(v, list):
-                v = tuple(_from_config(c, f"{where}.{name}[{i}]") for i, c in enumerate(v))
+                v = tuple(_from_config(c, f"{where}.{name}[{i}]", built) for i, c in enumerate(v))
             else:
-                v = _from_config(v, f"{where}.{name}")
+                v = _from_config(v, f"{where}.{name}", built)
         elif isinstance(v, list):
             v = tuple(v)
         elif isinstance(v, dict):

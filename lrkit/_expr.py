@@ -7,7 +7,13 @@ walked node by node. Only these forms are accepted:
 * calls to lrkit's own constructors and text-friendly ports (``cosine(...)``, ``join([...], [...])``,
   ``from_optax("cosine_decay_schedule", ...)``, ``from_transformers("cosine", lr=...)``) with
   positional and keyword arguments;
-* ``+``, ``*`` and ``**`` between schedules and numbers, unary ``-``/``+`` on numbers.
+* ``+``, ``*`` and ``**`` between schedules and numbers, ``/`` by a number, unary ``-``/``+`` on
+  numbers.
+
+Numbers are limited like configs (SPEC section 11): schedules nest at most 100 levels deep (the
+expression itself at most ``MAX_DEPTH`` levels, calls, lists and operators counted), the text holds
+at most ``MAX_LENGTH`` characters (so far fewer than a config's 1,000,000 numbers), integers have
+at most ``MAX_INT_BITS`` bits and durations are at most ``2**53`` (the constructors refuse more).
 
 Everything else (attribute access, other names, subscripts, comprehensions, lambdas, ``*args``,
 f-strings, huge exponents, ...) raises :class:`SpecError` naming what was found and where. No Python
@@ -26,8 +32,9 @@ from lrkit import _errors
 
 #: Longest SPEC text accepted (characters).
 MAX_LENGTH = 10_000
-#: Deepest nesting of calls/lists/operators accepted.
-MAX_DEPTH = 64
+#: Deepest nesting of calls/lists/operators accepted: a 100-level schedule (the most a schedule
+#: nests, ``lrkit._base.MAX_DEPTH``) with a list at each level fits.
+MAX_DEPTH = 2 * 100 + 1
 #: Largest ``|exponent|`` in ``number ** number`` and largest integer (in bits) a SPEC may build.
 MAX_EXPONENT = 64
 MAX_INT_BITS = 4096
@@ -135,7 +142,7 @@ class _Walker:
         where = f" (at column {col + 1})" if col is not None else ""
         return SpecError(
             f"SPEC: found {what}{where}, which a SPEC may not use. A SPEC may use numbers, strings, "
-            "lists, keyword arguments, +, *, ** and calls to lrkit constructors"
+            "lists, keyword arguments, +, *, /, ** and calls to lrkit constructors"
         )
 
     def walk(self, node: ast.AST, depth: int) -> Any:
@@ -189,12 +196,14 @@ class _Walker:
         from lrkit._base import Schedule
 
         op = node.op
-        if not isinstance(op, (ast.Add, ast.Mult, ast.Pow)):
+        if not isinstance(op, (ast.Add, ast.Mult, ast.Pow, ast.Div)):
             raise self.refuse(node, f"the operator `{_OPERATORS.get(type(op), '?')}`")
         a, b = self.walk(node.left, d), self.walk(node.right, d)
         for v in (a, b):
             if not (_is_num(v) or isinstance(v, Schedule)):
                 raise self.refuse(node, f"arithmetic on a {type(v).__name__} ({_short(repr(v), 40)})")
+        if isinstance(op, ast.Div) and not _is_num(b):
+            raise self.refuse(node, "a division by a schedule")
         if isinstance(op, ast.Pow):
             if not _is_num(b):
                 raise self.refuse(node, "a schedule as an exponent")
@@ -207,7 +216,14 @@ class _Walker:
                 if isinstance(a, int) and a.bit_length() * max(abs(b), 1) > MAX_INT_BITS:
                     raise self.refuse(node, f"a number above 2**{MAX_INT_BITS}")
         try:
-            out = a + b if isinstance(op, ast.Add) else a * b if isinstance(op, ast.Mult) else a**b
+            if isinstance(op, ast.Add):
+                out = a + b
+            elif isinstance(op, ast.Mult):
+                out = a * b
+            elif isinstance(op, ast.Div):
+                out = a / b
+            else:
+                out = a**b
         except (OverflowError, ZeroDivisionError) as e:
             raise SpecError(f"SPEC: arithmetic failed at column {node.col_offset + 1}: {e}") from None
         if isinstance(out, complex):

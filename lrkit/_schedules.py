@@ -42,6 +42,9 @@ def _duration0(owner: str, name: str, v: Any) -> Any:
     return E.duration(owner, name, v, zero=True)
 
 
+E.bulk_check(_duration0, lambda items: E.all_durations(items, 0))  # long lists checked in bulk
+
+
 #: Relative slack of a bound whose formula rounds: 2**-44 is 256 ulps of float64.
 _SLACK = 2.0**-44
 

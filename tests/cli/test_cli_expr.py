@@ -31,6 +31,8 @@ helpers.need("core")
         ("cosine(1.0, 0.0, 100) * 0.5", lk.cosine(1.0, 0.0, 100) * 0.5),
         ("cosine(1.0, 0.0, 100) * step(1.0, 0.5, 10)", lk.cosine(1.0, 0.0, 100) * lk.step(1.0, 0.5, 10)),
         ("constant(0.01) + cosine(1.0, 0.0, 100)", lk.constant(0.01) + lk.cosine(1.0, 0.0, 100)),
+        ("cosine(1.0, 0.0, 100) / 4", 0.25 * lk.cosine(1.0, 0.0, 100)),
+        ("cosine(1.0 / 2, 0.0, 100)", lk.cosine(0.5, 0.0, 100)),
         ("cosine(1.0, 0.0, 100) ** 2", lk.cosine(1.0, 0.0, 100) ** 2),
         ("cosine(1.0, 0.0, 2 ** 10)", lk.cosine(1.0, 0.0, 1024)),
         ("cosine(1.0, 0.0, 10 * 100 + 5)", lk.cosine(1.0, 0.0, 1005)),
@@ -76,7 +78,8 @@ def test_accepted(text: str, expected: lk.Schedule) -> None:
         ("cosine(1.0, 0.0, 10) if True else 1", "conditional expression"),
         ("1 < 2", "comparison"),
         ("cosine(1.0, 0.0, 10) - constant(1.0)", "operator `-`"),
-        ("cosine(1.0, 0.0, 10) / 2", "operator `/`"),
+        ("2 / cosine(1.0, 0.0, 10)", "a division by a schedule"),
+        ("cosine(1.0, 0.0, 10) // 2", "operator `//`"),
         ("-cosine(1.0, 0.0, 10)", "operator `-` applied to a"),
         ("2 ** 10 ** 10", "exponents above 64"),
         ("cosine(1.0, 0.0, 9 ** 9 ** 9)", "exponents above 64"),
@@ -95,7 +98,7 @@ def test_accepted(text: str, expected: lk.Schedule) -> None:
         ("[cosine(1.0, 0.0, 10)]", "must build a schedule"),
         ("'cosine'", "must build a schedule"),
         ("(" * 300 + "1" + ")" * 300, "SPEC"),
-        ("constant(" * 100 + "1" + ")" * 100, "SPEC"),
+        ("warmup(" * 210 + "constant(1.0)" + ", 1)" * 210, "SPEC"),
         ("cosine(1.0, 0.0, 10) " + "+ constant(1.0) " * 5000, "at most 10000 characters"),
     ],
 )
@@ -126,6 +129,13 @@ def test_constructor_errors_pass_through(text: str, error: type, needle: str) ->
     with pytest.raises(error) as info:
         parse(text)
     assert needle in str(info.value)
+
+
+def test_schedules_nest_at_most_100_levels_like_configs() -> None:
+    deep = "warmup(" * 99 + "constant(1.0)" + ", 1)" * 99
+    assert parse(deep)._depth == 100
+    with pytest.raises(ValueError, match="nest at most 100 levels deep"):
+        parse("warmup(" + deep + ", 1)")
 
 
 def test_integral_floats_are_durations() -> None:
