@@ -212,7 +212,7 @@ def test_config_roundtrip_immutability_repr():
     ({"factor": 0.0}, ValueError, "factor"),
     ({"factor": "0.1"}, TypeError, "factor"),
     ({"patience": -1}, ValueError, "patience"),
-    ({"patience": 1.5}, TypeError, "patience"),
+    ({"patience": 1.5}, ValueError, "patience"),  # not a whole number (10.0 would be 10)
     ({"threshold": -1e-4}, ValueError, "threshold"),
     ({"threshold": math.nan}, ValueError, "threshold"),
     ({"threshold_mode": "relative"}, ValueError, "threshold_mode"),
