@@ -1,4 +1,4 @@
-"""The Keras ReduceLROnPlateau drop-in (float lr and lrkit schedules), and the Keras range test."""
+"""The Keras ReduceLROnPlateau drop-in (float lr and lrkit schedules); the range test is in test_range_keras.py."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from lrkit.backends.keras import (  # noqa: E402
     LearningRateSchedule,
     PlateauLearningRateSchedule,
     ReduceLROnPlateau,
-    lr_range_test,
 )
 
 SETTINGS = st.fixed_dictionaries({
@@ -257,27 +256,6 @@ def test_missing_key_and_nonfinite_metric():
 def test_bad_arguments(kw, exc, match):
     with pytest.raises(exc, match=match):
         ReduceLROnPlateau(**kw)
-
-
-def test_range_test_on_linear_regression():
-    rng = np.random.RandomState(0)
-    x = rng.randn(512, 4).astype("float32")
-    y = (x @ np.ones((4, 1)) + 0.3 * rng.randn(512, 1)).astype("float32")
-    xb = np.concatenate([x, np.ones((512, 1), "float32")], 1)
-    L = float(np.linalg.eigvalsh(2 * xb.T @ xb / 512).max())
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(0.01), "mse")
-    model.fit(x, y, batch_size=32, epochs=1, verbose=0)  # some optimizer state to restore
-    before = [w.copy() for w in model.get_weights()]
-    iters = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-    res = lr_range_test(model, x, y, batch_size=32, start=1e-5, end=10.0, steps=120)
-    assert res.diverged_at is not None and res.suggested < res.diverged_at
-    assert (1 / L) / 100 <= res.suggested <= 1 / L
-    for a, b in zip(before, model.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == iters
-    assert _lr(model.optimizer) == pytest.approx(0.01)
 
 
 def test_schedule_traced_before_the_callback_is_rebuilt():

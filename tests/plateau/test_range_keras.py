@@ -41,6 +41,28 @@ def _opt_values(model):
     return {v.path: _np(v) for v in model.optimizer.variables}
 
 
+def test_suggestion_on_linear_regression():
+    """Plain SGD on least squares: the suggestion lies between 1/(100 L) and 1/L (L: smoothness)."""
+    rng = np.random.RandomState(0)
+    x = rng.randn(512, 4).astype("float32")
+    y = (x @ np.ones((4, 1)) + 0.3 * rng.randn(512, 1)).astype("float32")
+    xb = np.concatenate([x, np.ones((512, 1), "float32")], 1)
+    L = float(np.linalg.eigvalsh(2 * xb.T @ xb / 512).max())
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)  # some optimizer state to restore
+    before = _weights(model)
+    iters = int(_np(model.optimizer.iterations))
+    res = lr_range_test(model, x, y, batch_size=32, start=1e-5, end=10.0, steps=120)
+    assert res.diverged_at is not None and res.suggested < res.diverged_at
+    assert (1 / L) / 100 <= res.suggested <= 1 / L
+    for a, b in zip(before, _weights(model)):
+        np.testing.assert_array_equal(a, b)
+    assert int(_np(model.optimizer.iterations)) == iters
+    assert float(_np(model.optimizer.learning_rate)) == pytest.approx(0.01)
+
+
 @pytest.mark.parametrize("lrkit_schedule", [True, False])
 def test_restores_weights_and_optimizer_and_the_schedule_continues(lrkit_schedule):
     def lr():
