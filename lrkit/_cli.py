@@ -8,6 +8,11 @@ Commands::
     lrkit diff SPEC_A SPEC_B [--steps N] [-o FILE.png]
     lrkit convert SPEC                             JSON config and native torch/Keras/optax code
 
+Every command takes ``--total-steps N``, the run's number of optimizer updates, which resolves
+durations written as percentages of the run (``"warmup(cosine(3e-4, 0.0, '95%'), '5%')"``); a SPEC
+with percentages needs it, except for ``convert``, which then prints the natives that take a fraction
+of the run themselves (transformers' ``warmup_ratio``, composer's ``dur`` time strings).
+
 ``SPEC`` is a path to a JSON file written from ``Schedule.to_config()`` or an expression over
 lrkit's constructors, e.g. ``"warmup(cosine(3e-4, 3e-5, 10000), 500)"`` (see ``lrkit._expr``; it
 is parsed, never evaluated). A SPEC that starts with ``-`` goes after ``--``. Every failure is one
@@ -152,6 +157,29 @@ def _looks_like_a_path(text: str) -> bool:
     return "(" not in t and bool(_PATHLIKE.search(t))
 
 
+def bind_run(schedule: Any, args: argparse.Namespace, arg: str = "SPEC") -> Any:
+    """``schedule`` with its percentages of the run resolved by ``--total-steps`` (SPEC section 9).
+
+    Raises:
+      UsageError: the schedule has percentages and ``--total-steps`` is missing, or a percentage
+        resolves to a duration the schedule refuses.
+    """
+    n = getattr(args, "total_steps", None)
+    if n is None:
+        if schedule.unbound:
+            from lrkit._base import _percent_text
+
+            raise UsageError(
+                f"argument {arg}: the schedule has {_percent_text(schedule)}; pass --total-steps N, "
+                "the number of optimizer updates in the run"
+            )
+        return schedule
+    try:
+        return schedule.bind(n)
+    except ValueError as e:
+        raise UsageError(f"argument --total-steps: {_one_line(e)}") from None
+
+
 def _one_line(e: BaseException) -> str:
     msg = " ".join(str(e).split())
     if not msg:
@@ -214,7 +242,7 @@ def chart(schedule: Any, steps: int, width: int = 64, height: int = 10) -> str:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """``lrkit show``: rows ``step lr`` for steps 0, K, 2K, ... and N, then a unicode chart."""
-    s = load_spec(args.spec)
+    s = bind_run(load_spec(args.spec), args)
     steps = _steps_for([s], args.steps)
     every = args.every if args.every is not None else max(1, steps // 20)
     rows = steps // every + 1 + (steps % every != 0)
@@ -263,8 +291,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """``lrkit plot``: one matplotlib figure with every SPEC overlaid."""
     from lrkit._plot import figure, require_matplotlib
 
-    schedules = [(text, load_spec(text, f"SPEC #{i + 1}" if len(args.spec) > 1 else "SPEC"))
-                 for i, text in enumerate(args.spec)]
+    names = [f"SPEC #{i + 1}" if len(args.spec) > 1 else "SPEC" for i in range(len(args.spec))]
+    schedules = [(text, bind_run(load_spec(text, name), args, name)) for text, name in zip(args.spec, names)]
     require_matplotlib()
     steps = _steps_for([s for _, s in schedules], args.steps)
     from lrkit._plot import PLOT_BREAKPOINTS
@@ -367,7 +395,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     Exit status 0 when they are equal within ``--rtol``, 1 when they differ, 2 on error.
     """
-    a, b = load_spec(args.spec_a, "SPEC_A"), load_spec(args.spec_b, "SPEC_B")
+    a = bind_run(load_spec(args.spec_a, "SPEC_A"), args, "SPEC_A")
+    b = bind_run(load_spec(args.spec_b, "SPEC_B"), args, "SPEC_B")
     steps = _steps_for([a, b], args.steps)
     r = first_difference(a, b, steps, rtol=args.rtol)
     if r["sampled"] is not None:
@@ -507,7 +536,7 @@ def compare(schedule: Any, steps: int) -> list[dict[str, Any]]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``lrkit compare``: every installed adapter against the float64 reference."""
-    s = load_spec(args.spec)
+    s = bind_run(load_spec(args.spec), args)
     steps = _steps_for([s], args.steps)
     print(f"schedule: {s!r}")
     print(f"reference: lrkit float64 (numpy), steps 0..{steps}")
@@ -543,7 +572,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
     """``lrkit convert``: the JSON config and native torch / Keras / optax code."""
     from lrkit._convert import render
 
-    print(render(load_spec(args.spec)), end="")
+    s = load_spec(args.spec)
+    if args.total_steps is not None:
+        bind_run(s, args)  # a bad --total-steps is a usage error
+    print(render(s, total_steps=args.total_steps), end="")
     return 0
 
 
@@ -564,10 +596,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     steps = {"type": _positive_int("steps"), "default": None, "metavar": "N",
              "help": "last step (default: the schedule's duration + 10%%, or 1000)"}
+    total = {"type": _positive_int("total-steps"), "default": None, "metavar": "N", "dest": "total_steps",
+             "help": "the run's number of optimizer updates: resolves durations written as percentages "
+                     "of the run ('5%%')"}
 
     sp = sub.add_parser("show", help="print `step lr` rows and a terminal chart")
     sp.add_argument("spec", metavar="SPEC", help=_SPEC_HELP)
     sp.add_argument("--steps", **steps)
+    sp.add_argument("--total-steps", **total)
     sp.add_argument("--every", type=_positive_int("every"), default=None, metavar="K",
                     help="print every K-th step (default: steps // 20)")
     sp.add_argument("--no-chart", action="store_true", help="rows only")
@@ -576,6 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("plot", help="draw one or more curves with matplotlib")
     sp.add_argument("spec", metavar="SPEC", nargs="+", help=_SPEC_HELP)
     sp.add_argument("--steps", **steps)
+    sp.add_argument("--total-steps", **total)
     sp.add_argument("-o", "--output", metavar="FILE.png", help="write the figure to this file")
     sp.add_argument("--log", action="store_true", help="logarithmic value axis")
     sp.set_defaults(func=cmd_plot)
@@ -583,6 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("compare", help="run the schedule through every installed adapter")
     sp.add_argument("spec", metavar="SPEC", help=_SPEC_HELP)
     sp.add_argument("--steps", **steps)
+    sp.add_argument("--total-steps", **total)
     sp.add_argument("-o", "--output", metavar="FILE.png", help="also plot the curves")
     sp.set_defaults(func=cmd_compare)
 
@@ -590,6 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("spec_a", metavar="SPEC_A", help=_SPEC_HELP)
     sp.add_argument("spec_b", metavar="SPEC_B", help=_SPEC_HELP)
     sp.add_argument("--steps", **steps)
+    sp.add_argument("--total-steps", **total)
     sp.add_argument("--rtol", type=_tolerance("rtol"), default=1e-9, metavar="R",
                     help="relative tolerance, a finite non-negative number (default 1e-9)")
     sp.add_argument("-o", "--output", metavar="FILE.png", help="also plot both curves")
@@ -597,6 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("convert", help="print the JSON config and native torch/Keras/optax code")
     sp.add_argument("spec", metavar="SPEC", help=_SPEC_HELP)
+    sp.add_argument("--total-steps", **total)
     sp.set_defaults(func=cmd_convert)
     # Each command's option strings, for `_check_dashes` (argparse keeps them in `_actions`).
     p._lrkit_options = {  # type: ignore[attr-defined]

@@ -300,13 +300,29 @@ def _optax(s: Schedule) -> Native | str:
     return Native("optax", f"import optax\n\nschedule = {expr}\n", until=until)
 
 
-def render(schedule: Schedule) -> str:
-    """The text ``lrkit convert`` prints: the JSON config, then one section per framework."""
+def render(schedule: Schedule, total_steps: int | None = None) -> str:
+    """The text ``lrkit convert`` prints: the JSON config, then one section per framework.
+
+    A schedule with percentages of the run keeps them in its config; the torch / Keras / optax code
+    is for the schedule bound to ``total_steps`` (or says that it needs it), and the transformers /
+    composer / timm sections offer the trainers' own fractions of the run where they exist.
+    """
     import json
 
-    lines = [f"# lrkit: {schedule!r}", "# JSON config (save it to a file to use it as a SPEC; lrkit.from_config reads it):"]
-    lines.append(json.dumps(schedule.to_config(), indent=2))
-    for fw, got in natives(schedule).items():
+    from lrkit._convert_run import render_trainers
+
+    lines = [f"# lrkit: {schedule!r}"]
+    bound = schedule.bind(total_steps) if total_steps is not None else schedule
+    if bound is not schedule:
+        lines.append(f"# with total_steps={total_steps}: {bound!r}")
+    lines += ["# JSON config (save it to a file to use it as a SPEC; lrkit.from_config reads it):",
+              json.dumps(schedule.to_config(), indent=2)]
+    if bound.unbound:
+        for fw in FRAMEWORKS:
+            lines += ["", f"# ---- {fw} ----",
+                      f"# {fw} takes durations in steps: pass --total-steps N to resolve the percentages"]
+        return "\n".join([*lines, *render_trainers(schedule, total_steps)]) + "\n"
+    for fw, got in natives(bound).items():
         lines.append("")
         lines.append(f"# ---- {fw} ----")
         if isinstance(got, str):
@@ -318,4 +334,4 @@ def render(schedule: Schedule) -> str:
         else:
             precision = "float64" if fw == "torch" else "float32"
             lines.append(f"# identical to lrkit at every step (up to {precision} rounding)")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *render_trainers(schedule, total_steps)]) + "\n"
