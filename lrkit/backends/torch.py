@@ -7,7 +7,10 @@
   ``weight_decay``, Adam's ``betas`` through ``"beta1"``/``"beta2"``, ...).
 
 Both keep checkpoints to primitives (``torch.load(path, weights_only=True)`` reads them) and resume
-exactly. Evaluating a schedule at a tensor (``s(torch.arange(10))``) goes through
+exactly. ``clock="optimizer"`` counts the ``optimizer.step()`` calls that really ran instead of
+``.step()`` calls (accelerate, ``GradScaler``); ``resume`` decides what a checkpoint with another
+schedule does (``"strict"``, ``"checkpoint"``, ``"override"``); ``.step(metric)`` reports to a
+plateau (Lightning's ``"reduce_on_plateau": True``). Evaluating a schedule at a tensor (``s(torch.arange(10))``) goes through
 ``lrkit.backends._torch_ops``.
 
 Example:
@@ -444,7 +447,7 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
                 f"{owner}: `state_dict` must be a dict from state_dict(). "
                 f"Received: state_dict of type {type(state_dict).__name__}"
             )
-        state = state_dict
+        state = _from_format_1(state_dict)
         fmt = state.get("format")
         if fmt != _FORMAT:
             raise ValueError(
@@ -569,6 +572,20 @@ def _first_difference(a: Schedule, b: Schedule) -> int | None:
         if a(p) != b(p):
             return p
     return first
+
+
+# lrkit 0.1.0 wrote checkpoints without `format`: these keys, plus `plateau`/`plateau_state`
+# (LRScheduler) or `name` (HyperparameterScheduler). They read as format 2 with the default clock.
+_FORMAT_1_KEYS = frozenset({"last_epoch", "_step_count", "schedules"})
+_FORMAT_1_OPTIONAL = frozenset({"plateau", "plateau_state", "name"})
+
+
+def _from_format_1(state: dict[str, Any]) -> dict[str, Any]:
+    keys = set(state)
+    if "format" in keys or not _FORMAT_1_KEYS <= keys or not keys <= _FORMAT_1_KEYS | _FORMAT_1_OPTIONAL:
+        return state
+    kind = "HyperparameterScheduler" if "name" in keys else "LRScheduler"
+    return {**state, "format": _FORMAT, "kind": kind, "lrkit_version": "0.1.0", "clock": "scheduler"}
 
 
 def _advance(ref: Any) -> None:

@@ -426,3 +426,53 @@ def test_a_plateau_scheduler_checkpointed_without_any_metric_warns_once() -> Non
             _update(opt)
             reported.step(m)
         reported.state_dict()
+
+
+def test_a_checkpoint_of_lrkit_0_1_0_still_resumes() -> None:
+    """lrkit 0.1.0 wrote no `format`/`kind`/`clock`: its layout reads as the default clock."""
+    old = {"last_epoch": 6, "_step_count": 7, "schedules": [lk.linear(0.4, 0.0, 20).to_config()],
+           "plateau": lk.ReduceOnPlateau(patience=0).get_config(),
+           "plateau_state": {"scale": 0.1, "best": 0.5, "num_bad_epochs": 0, "cooldown_counter": 0, "num_reductions": 1}}
+    opt = _sgd()
+    sched = LRScheduler(opt, lk.linear(0.4, 0.0, 20), plateau=lk.ReduceOnPlateau(patience=0))
+    sched.load_state_dict(old)
+    assert sched.last_epoch == 6 and opt.param_groups[0]["lr"] == pytest.approx(linear_ref(0.4, 0.0, 20, 6) * 0.1)
+    hopt = _sgd(momentum=0.9)
+    h = HyperparameterScheduler(hopt, "momentum", lk.constant(0.9))
+    h.load_state_dict({"last_epoch": 3, "_step_count": 4, "schedules": [lk.constant(0.9).to_config()], "name": "momentum"})
+    assert h.last_epoch == 3
+    with pytest.raises(ValueError, match=r"`kind` must be 'LRScheduler'"):
+        LRScheduler(hopt, lk.constant(0.9)).load_state_dict(
+            {"last_epoch": 3, "_step_count": 4, "schedules": [lk.constant(0.9).to_config()], "name": "momentum"})
+
+
+def test_hyperparameter_scheduler_resume_modes_and_optimizer_clock() -> None:
+    def make(schedule: Any, **kw: Any) -> tuple[Any, Any]:
+        opt = torch.optim.SGD([_param()], lr=0.1, momentum=0.0)
+        return opt, HyperparameterScheduler(opt, "momentum", schedule, clock="optimizer", **kw)
+
+    opt, h = make(lk.linear(0.9, 0.5, 10))
+    for _ in range(4):
+        _update(opt)
+    state = h.state_dict()
+    assert state["last_epoch"] == 4 and state["clock"] == "optimizer"
+    with pytest.raises(ValueError, match=r"first difference at step 1: checkpoint linear\(0.9, 0.5, 10\)"):
+        make(lk.linear(0.9, 0.5, 20))[1].load_state_dict(state)
+    opt, h = make(lk.linear(0.9, 0.5, 20), resume="checkpoint")
+    h.load_state_dict(state)
+    assert opt.param_groups[0]["momentum"] == pytest.approx(linear_ref(0.9, 0.5, 10, 4))
+    _update(opt)
+    assert opt.param_groups[0]["momentum"] == pytest.approx(linear_ref(0.9, 0.5, 10, 5))
+    opt, h = make(lk.linear(0.9, 0.5, 20), resume="override")
+    h.load_state_dict(state)
+    _update(opt)
+    assert opt.param_groups[0]["momentum"] == pytest.approx(linear_ref(0.9, 0.5, 20, 5))
+
+
+def test_strict_names_the_param_group_that_differs() -> None:
+    params = [_param(), _param()]
+    opt = torch.optim.SGD([{"params": [params[0]]}, {"params": [params[1]]}], lr=1.0)
+    state = LRScheduler(opt, [lk.constant(0.1), lk.step(0.2, 0.5, 10)]).state_dict()
+    opt2 = torch.optim.SGD([{"params": [params[0]]}, {"params": [params[1]]}], lr=1.0)
+    with pytest.raises(ValueError, match=r"different schedule \(param group 1\).*first difference at step 10:"):
+        LRScheduler(opt2, [lk.constant(0.1), lk.step(0.2, 0.5, 11)]).load_state_dict(state)
