@@ -893,6 +893,12 @@ class LRScheduler(_ClosedFormScheduler):
                 saved = ReduceOnPlateau.from_config(state["plateau"])
             except (TypeError, ValueError) as e:
                 raise ValueError(f"{owner}: `plateau` is not a valid plateau config: {e}") from None
+            lacking = sorted(set(saved.get_config()) - set(state["plateau"]))
+            if lacking:  # a default filled in would hide a settings mismatch
+                raise ValueError(
+                    f"{owner}: `plateau` lacks setting(s) {lacking}; a checkpoint holds every setting. "
+                    f"Received: plateau={state['plateau']!r}"
+                )
             saved_state = saved.check_state(state["plateau_state"], "plateau_state")
         mine = self.plateau
         if self.resume == "checkpoint":

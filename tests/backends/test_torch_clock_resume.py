@@ -358,6 +358,8 @@ _DROP = object()
         (("kind",), "HyperparameterScheduler", ValueError, r"`kind` must be 'LRScheduler'.*Received: kind='HyperparameterScheduler'"),
         (("extra",), 1, ValueError, r"has unknown keys \['extra'\]"),
         (("plateau_state",), _DROP, ValueError, r"missing \['plateau_state'\]"),
+        (("plateau",), _DROP, ValueError, r"missing \['plateau'\]"),
+        (("plateau", "patience"), _DROP, ValueError, r"`plateau` lacks setting\(s\) \['patience'\]"),
         (("clock",), "both", ValueError, r"`clock` must be one of.*Received: clock='both'"),
         (("last_epoch",), -1, ValueError, r"`last_epoch` must be a non-negative integer. Received: last_epoch=-1"),
         (("last_epoch",), 2.0, TypeError, r"`last_epoch`.*Received: last_epoch=2.0"),
