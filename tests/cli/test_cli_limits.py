@@ -157,11 +157,3 @@ def test_a_directory_or_device_is_not_a_config(tmp_path) -> None:
 def test_numbers_and_nesting_in_expressions_are_limited(spec: str) -> None:
     p = cli_run.run_bounded("show", spec)
     cli_run.assert_one_line_error(p, 2, "argument SPEC")
-
-
-def test_plot_of_a_trillion_steps_is_bounded(tmp_path) -> None:
-    helpers.need("matplotlib")
-    out = tmp_path / "far.png"
-    p = cli_run.run_bounded("plot", f"cosine(1.0, 0.0, {T})", "step(1.0, 0.5, 10**6)", "-o", str(out))
-    assert p.returncode == 0, p.stderr
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -153,3 +153,14 @@ def test_bare_env_really_has_no_matplotlib(tmp_path) -> None:
         pytest.skip("matplotlib is installed here; the simulated-absence tests above cover this path")
     p = cli_run.run("plot", "cosine(1.0, 0.0, 10)", "-o", "x.png", cwd=str(tmp_path))
     cli_run.assert_one_line_error(p, 1, HINT)
+
+
+def test_plot_of_a_trillion_steps_is_bounded(tmp_path) -> None:
+    helpers.need("matplotlib")
+    out = tmp_path / "far.png"
+    p = cli_run.run_bounded("plot", f"cosine(1.0, 0.0, {10**12})", "step(1.0, 0.5, 10**6)", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # step(...) changes value every 10**6 steps: the first 10,000 changes are drawn exactly, and it says so.
+    assert p.stderr.strip() == ("lrkit plot: note: a curve has 10000 or more breakpoints: the first 10000 are "
+                                "drawn exactly (b-1, b), the rest at screen resolution")
