@@ -371,7 +371,7 @@ class Shift(Schedule):
         _set(self, "steps", E.duration(self.kind, "steps", self.steps))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        return self.schedule._eval(t + self.steps, ops)
+        return self.schedule._eval(ops.offset(t, self.steps), ops)
 
     def _retime(self, rt: Any, offset: Any) -> Schedule:
         from lrkit._time import rebuild, round_half_up

@@ -86,6 +86,10 @@ class Ops:
     def power(self, base: Any, exponent: Any) -> Any:
         raise NotImplementedError
 
+    def offset(self, t: Any, k: int) -> Any:
+        """``t + k`` (``k >= 0``), in the step's own type where it can hold the sum (``shift``)."""
+        return t + k
+
     def floordiv(self, t: Any, k: int) -> Any:
         """``floor(t / k)`` in the step's own type (integer steps stay integers)."""
         return t // k

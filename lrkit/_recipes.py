@@ -213,8 +213,8 @@ class _Segment:
 
     def local(self, u: Any, ops: Ops) -> Any:
         """Tokens of steps ``start .. start + u - 1`` (``u`` steps into the segment)."""
-        if self.d == 0:
-            return u * self.a
+        if self.d == 0:  # a float for array steps: a Python int past int32 would not trace under JAX
+            return u * self.a if isinstance(u, int) else u * float(self.a)
         if self.j0 == 0:
             return _ramp_sum(u, self.a, self.d, self.n, ops)
         return _ramp_sum(u + self.j0, self.a, self.d, self.n, ops) - _ramp_sum(self.j0, self.a, self.d, self.n, ops)

@@ -122,6 +122,17 @@ class JaxOps(Ops):
             return jnp.zeros_like(t)
         return jnp.floor_divide(t, k if top is not None else float(k))
 
+    def offset(self, t: Any, k: int) -> Any:
+        """``t + k`` without wrapping: an int32 count saturates at the dtype's largest value (counts
+        within ``k`` of it read as that value), and a ``k`` past the dtype's range is added in floats."""
+        t = jnp.asarray(t)
+        top = _int_max(t)
+        if top is None:
+            return t + float(k)
+        if k > top:
+            return self.to_float(t) + float(k)
+        return jnp.minimum(t, top - k) + k
+
     def bucket(self, t: Any, edges: Sequence[float]) -> Any:
         """Number of ``edges`` that are ``<= t``: compared in the step's integer type when exact."""
         t = jnp.asarray(t)

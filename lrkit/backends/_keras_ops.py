@@ -133,6 +133,16 @@ class KerasOps(Ops):
             return _kops.zeros_like(t)
         return _kops.floor_divide(t, k)
 
+    def offset(self, t: Any, k: int) -> Any:
+        """``t + k`` without wrapping: an integer step saturates at its dtype's largest value (steps
+        within ``k`` of it read as that value), and a ``k`` past the dtype's range is added in floats."""
+        top = _int_max(t)
+        if top is None:
+            return t + float(k)
+        if k > top:
+            return self.to_float(t) + float(k)
+        return _kops.minimum(t, top - k) + k
+
     def bucket(self, t: Any, edges: Sequence[float]) -> Any:
         """Number of ``edges`` that are ``<= t``, compared in the step's integer type when exact."""
         top = _int_max(t)

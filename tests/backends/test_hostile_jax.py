@@ -48,6 +48,12 @@ def fits_float32(s: lk.Schedule) -> bool:
 # float32 flushes a tiny exponent to 0, and 0 ** 0 is 1 where 0 ** 5e-324 is 0.
 @example(call=Call("**", Call("constant", 0.0), 5e-324), data=None)
 @example(call=Call("polynomial", 1.0, 0.0, 10, 1e-40), data=None)
+# A shift past int32 (an OverflowError while tracing), and one that wrapped near the int32 limit.
+@example(call=Call("shift", Call("constant", 2.0), 2**53), data=None)
+@example(call=Call("shift", Call("linear", 1.0, 0.0, 2**31 + 10), 5), data=None)
+@example(call=Call("per_tokens", Call("constant", 1.0), 2**31), data=None)
+# float32 cannot hold 1 - 1e-8: `end + (start - end) * w` rounds by ~2**-24 of the larger end.
+@example(call=Call("cosine", 1e-08, 1.0, 1), data=None)
 def test_traced_values_stay_finite_and_inside_the_bounds(call: Call, data: st.DataObject | None) -> None:
     try:
         s = call.build()
@@ -55,14 +61,15 @@ def test_traced_values_stay_finite_and_inside_the_bounds(call: Call, data: st.Da
         return
     if not fits_float32(s):
         return
-    drawn = data.draw(hostile_steps(s)) if data is not None else [0, 1, 9, 10, 11, 1000]
+    drawn = data.draw(hostile_steps(s)) if data is not None else [0, 1, 9, 10, 11, 1000, INT32_MAX - 5]
     steps = sorted({t for t in drawn if t <= INT32_MAX} | {INT32_MAX})
     counts = jnp.asarray(steps, dtype=jnp.int32)
     got = jax.jit(lko.schedule(s))(counts)
     assert got.dtype == jnp.float32
     got = np.asarray(got, dtype=np.float64)
     lo, hi = s.bounds
-    ok = np.isfinite(got) & (got >= 0.0) & (got >= lo * (1 - REL) - TINY) & (got <= hi * (1 + REL) + TINY)
+    # float32 rounds each operation by 2**-24 of the operands' magnitude, at most ~hi.
+    ok = np.isfinite(got) & (got >= 0.0) & (got >= lo - REL * hi - TINY) & (got <= hi * (1 + REL) + TINY)
     bad = np.flatnonzero(~ok)
     assert bad.size == 0, (
         f"{s!r} under jax.jit at counts {np.asarray(steps)[bad][:5].tolist()}: {got[bad][:5].tolist()} "
