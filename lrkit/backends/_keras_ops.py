@@ -141,7 +141,10 @@ class KerasOps(Ops):
             return t + float(k)
         if k > top:
             return self.to_float(t) + float(k)
-        return _kops.minimum(t, top - k) + k
+        kk = _kops.convert_to_tensor(k, dtype=_dtype(t))  # Keras reads a Python int as int32
+        if top > 2**53:  # int64: no count comes within 2**53 of its limit
+            return t + kk
+        return _kops.minimum(t, top - k) + kk
 
     def bucket(self, t: Any, edges: Sequence[float]) -> Any:
         """Number of ``edges`` that are ``<= t``, compared in the step's integer type when exact."""
