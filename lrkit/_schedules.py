@@ -82,6 +82,16 @@ def _pow_from_zero(ops: Ops, x: Any, p: float) -> Any:
     return ops.where(x > 0.0, ops.power(x, p), 0.0)
 
 
+def _times_power(ops: Ops, start: float, base: float, p: Any) -> Any:
+    """``start * base ** p`` (``start > 0``). Where growth overflows ``base ** p`` the product is
+    ``inf``, also on float32 backends whose ``start`` flushed to 0 (``0 * inf`` would be NaN)."""
+    g = ops.power(base, p)
+    v = start * g
+    if base > 1.0:
+        v = ops.where(g < math.inf, v, math.inf)
+    return v
+
+
 def _every(k: int, until: int) -> list[int]:
     """Multiples of ``k`` below ``until`` (at most ``MAX_BREAKS`` of them)."""
     return list(range(k, min(until, k * (MAX_BREAKS + 1)), k))
@@ -253,7 +263,7 @@ class Exponential(Schedule):
         else:
             p = ops.to_float(t) / float(self.every)
         # start == 0 stays 0 even where rate ** p overflows (0 * inf would be NaN).
-        v = self.start * ops.power(self.rate, p) if self.start != 0.0 else ops.full(t, 0.0)
+        v = _times_power(ops, self.start, self.rate, p) if self.start != 0.0 else ops.full(t, 0.0)
         if self.end is None or self.rate == 1.0:
             return v
         return ops.maximum(v, self.end) if self.rate < 1.0 else ops.minimum(v, self.end)
@@ -334,7 +344,7 @@ class Step(Schedule):
         # floor(t / every) in the step's own type: exact (XLA divides by a reciprocal).
         if self.start == 0.0:  # 0 stays 0 where gamma ** k overflows (0 * inf would be NaN)
             return ops.full(t, 0.0)
-        return self.start * ops.power(self.gamma, ops.to_float(ops.floordiv(t, self.every)))
+        return _times_power(ops, self.start, self.gamma, ops.to_float(ops.floordiv(t, self.every)))
 
     def _range(self, until: int) -> tuple[float, float]:
         last = _grown(self.start, self.gamma, float(until // self.every))
@@ -364,7 +374,7 @@ class MultiStep(Schedule):
     def _eval(self, t: Any, ops: Ops) -> Any:
         if not self.milestones:
             return ops.full(t, self.start)
-        return self.start * ops.power(self.gamma, ops.bucket(t, self.milestones))
+        return _times_power(ops, self.start, self.gamma, ops.bucket(t, self.milestones))
 
     def _range(self, until: int) -> tuple[float, float]:
         n = sum(1 for m in self.milestones if m <= until)
@@ -719,7 +729,7 @@ class CosineRestarts(Schedule):
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         i, local, length = _cycle(ops, t, self.period, self.period_mult)
-        top = self.start * ops.power(self.decay, i) if self.decay != 1.0 and self.start != 0.0 else self.start
+        top = _times_power(ops, self.start, self.decay, i) if self.decay != 1.0 and self.start != 0.0 else self.start
         return _cos_anneal(ops, top, self.end, (length - local) / length)
 
     def _range(self, until: int) -> tuple[float, float]:

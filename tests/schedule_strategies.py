@@ -328,10 +328,14 @@ MAX_STEP = 2**53
 
 
 @functools.cache
-def hostile_values(top: float = HUGE) -> st.SearchStrategy[float]:
-    """Values from the whole float range (up to ``top``), edges and subnormals included."""
+def hostile_values(top: float = HUGE, bottom: float = 0.0) -> st.SearchStrategy[float]:
+    """Values from the whole float range (0 and ``bottom`` to ``top``), edges and subnormals included."""
     edges = [0.0, 5e-324, 2.2250738585072014e-308, 1e-300, 1e-8, 0.1, 1.0, 3.0, 1e8, 1e150, 1e300, HUGE]
-    return st.one_of(st.sampled_from([x for x in edges if x <= top]), st.floats(0.0, top), st.floats(0.0, 10.0))
+    return st.one_of(
+        st.sampled_from([x for x in edges if x == 0.0 or bottom <= x <= top]),
+        st.one_of(st.just(0.0), st.floats(bottom, top)) if bottom else st.floats(0.0, top),
+        st.floats(0.0, 10.0),
+    )
 
 
 hostile_durations = st.one_of(
@@ -342,11 +346,12 @@ hostile_durations = st.one_of(
 
 
 @functools.cache
-def hostile_factors(top: float = HUGE) -> st.SearchStrategy[float]:
-    """Rates, gammas and factors: subnormal to ``top``, with the edges around 1."""
+def hostile_factors(top: float = HUGE, bottom: float = 5e-324) -> st.SearchStrategy[float]:
+    """Rates, gammas and factors: ``bottom`` (subnormal) to ``top``, with the edges around 1."""
     edges = [5e-324, 1e-300, 1e-8, 0.01, 0.5, 0.999999, 1 - 2**-53, 1.0, 1 + 2**-52, 1.000001, 1.1, 2.0, 10.0,
              1e8, 1e300, HUGE]
-    return st.one_of(st.sampled_from([x for x in edges if x <= top]), st.floats(5e-324, top), st.floats(0.01, 3.0))
+    return st.one_of(st.sampled_from([x for x in edges if bottom <= x <= top]), st.floats(bottom, top),
+                     st.floats(0.01, 3.0))
 
 
 #: Things that are not valid values at all: each must be refused with a message naming the argument.
@@ -390,10 +395,10 @@ def _maybe(draw: Any, strategy: st.SearchStrategy[Any], p_nonsense: int = 25) ->
 
 
 @st.composite
-def hostile_leaves(draw: Any, top: float = HUGE) -> Call:
+def hostile_leaves(draw: Any, top: float = HUGE, bottom: float = 0.0) -> Call:
     """A call of any leaf constructor with arguments from the whole float range (values and factors
-    up to ``top``) and durations up to 2**53."""
-    values, factors = hostile_values(top), hostile_factors(top)
+    from ``bottom`` to ``top``, and 0) and durations up to 2**53."""
+    values, factors = hostile_values(top, bottom), hostile_factors(top, bottom or 5e-324)
     v, d, f = (lambda: _maybe(draw, values)), (lambda: _maybe(draw, hostile_durations)), (
         lambda: _maybe(draw, factors))
     kind = draw(st.sampled_from(sorted(LEAVES)))
@@ -450,8 +455,8 @@ def hostile_leaves(draw: Any, top: float = HUGE) -> Call:
     return Call(kind, v(), draw(counts), draw(counts), d(), v(), shape)
 
 
-def _hostile_extend(children: st.SearchStrategy[Call], top: float = HUGE) -> st.SearchStrategy[Call]:
-    values, factors = hostile_values(top), hostile_factors(top)
+def _hostile_extend(children: st.SearchStrategy[Call], top: float = HUGE, bottom: float = 0.0) -> st.SearchStrategy[Call]:
+    values, factors = hostile_values(top, bottom), hostile_factors(top, bottom or 5e-324)
 
     @st.composite
     def node(draw: Any) -> Call:
@@ -491,10 +496,12 @@ def _hostile_extend(children: st.SearchStrategy[Call], top: float = HUGE) -> st.
 
 
 @functools.cache
-def hostile_trees(max_leaves: int = 4, top: float = HUGE) -> st.SearchStrategy[Call]:
+def hostile_trees(max_leaves: int = 4, top: float = HUGE, bottom: float = 0.0) -> st.SearchStrategy[Call]:
     """Composition trees over ``hostile_leaves()``, with absurd factors, powers, shifts and boundaries
-    (values and factors up to ``top``)."""
-    return st.recursive(hostile_leaves(top), lambda ch: _hostile_extend(ch, top), max_leaves=max_leaves)
+    (values and factors from ``bottom`` to ``top``, and 0)."""
+    return st.recursive(
+        hostile_leaves(top, bottom), lambda ch: _hostile_extend(ch, top, bottom), max_leaves=max_leaves
+    )
 
 
 @st.composite

@@ -2,8 +2,9 @@
 inside its declared ``bounds`` under ``jax.jit`` (float32), at any int32 count.
 
 The core side (refusals, Python floats, numpy, steps up to 2**53) is ``tests/core/test_hostile.py``.
-Values are drawn up to 1e30 so that every node's range fits float32 (3.4e38); schedules whose nodes
-reach further are skipped here (float32 cannot hold them: that is the backend's range, not lrkit's).
+Values and factors are drawn from 0 and [1e-30, 1e30] so that float32 (1.2e-38 to 3.4e38) holds
+them; schedules whose nodes reach further are skipped here (float32 cannot hold them: that is the
+backend's range, not lrkit's). Durations and steps are as hostile as in the core test.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def fits_float32(s: lk.Schedule) -> bool:
 
 
 @settings(max_examples=max(10, settings.default.max_examples // 3))
-@given(call=hostile_trees(max_leaves=3, top=1e30), data=st.data())
+@given(call=hostile_trees(max_leaves=3, top=1e30, bottom=1e-30), data=st.data())
 # float32 flushes a tiny exponent to 0, and 0 ** 0 is 1 where 0 ** 5e-324 is 0.
 @example(call=Call("**", Call("constant", 0.0), 5e-324), data=None)
 @example(call=Call("polynomial", 1.0, 0.0, 10, 1e-40), data=None)
@@ -52,6 +53,8 @@ def fits_float32(s: lk.Schedule) -> bool:
 @example(call=Call("shift", Call("constant", 2.0), 2**53), data=None)
 @example(call=Call("shift", Call("linear", 1.0, 0.0, 2**31 + 10), 5), data=None)
 @example(call=Call("per_tokens", Call("constant", 1.0), 2**31), data=None)
+# A start float32 flushes to 0 times a growth that overflows: NaN before (now inf, then capped by `end`).
+@example(call=Call("exponential", 5e-324, 1.000001, 1, False, 0.0), data=None)
 # float32 cannot hold 1 - 1e-8: `end + (start - end) * w` rounds by ~2**-24 of the larger end.
 @example(call=Call("cosine", 1e-08, 1.0, 1), data=None)
 def test_traced_values_stay_finite_and_inside_the_bounds(call: Call, data: st.DataObject | None) -> None:
