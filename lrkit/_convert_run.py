@@ -193,7 +193,7 @@ def _composer(r: _Recipe | None, total_steps: int | None) -> str:
 
 def _timm(r: _Recipe | None, total_steps: int | None) -> str:
     if r is None or r.shape == "constant":
-        return "# no timm equivalent: timm schedules cosine, tanh, step, multistep and poly decays"
+        return "# no timm equivalent: timm schedules cosine, tanh, step, multistep and poly decays (with warmups)"
     got = _steps(r, total_steps)
     if got is None:
         return "# timm: pass --total-steps N (timm takes durations in updates, not fractions of the run)"
@@ -207,15 +207,42 @@ def _timm(r: _Recipe | None, total_steps: int | None) -> str:
         f"from timm.scheduler import {cls}\n\n"
         f"optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr={_r(r.lr)})\n"
         f"scheduler = {cls}(optimizer, t_initial={d}, lr_min={_r(r.end)}{extra}{warm}, t_in_epochs=False)\n"
-        "# after update k (0-based) call scheduler.step_update(num_updates=k + 1), as timm's train loop does"
+        f"{_TIMM_LOOP}"
     )
     return f"{code}\n# identical to lrkit at every step"
+
+
+_TIMM_LOOP = ("# timm's train loop: after update k (0-based) scheduler.step_update(num_updates=k + 1), "
+              "and after epoch e scheduler.step(e + 1)")
+
+
+def _timm_factory(written: Schedule, total_steps: int | None) -> str | None:
+    """``create_scheduler_v2`` code from ``lrkit._ports.timm.to_timm_kwargs`` (``None``: not recognised)."""
+    from lrkit._ports.timm import to_timm_kwargs
+
+    s = written.bind(total_steps) if total_steps is not None else written
+    if s.unbound:
+        return None
+    kw = to_timm_kwargs(s)
+    if kw is None:
+        return None
+    lr = kw.pop("lr")
+    args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+    return (
+        "import torch\n"
+        "from timm.scheduler import create_scheduler_v2\n\n"
+        f"optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr={_r(lr)})\n"
+        f"scheduler, _ = create_scheduler_v2(optimizer, {args})\n"
+        f"{_TIMM_LOOP}\n"
+        "# identical to lrkit at every step"
+    )
 
 
 def render_trainers(written: Schedule, total_steps: int | None) -> list[str]:
     """Lines for the transformers / composer / timm sections of ``lrkit convert``."""
     r = _recipe(written)
     lines: list[str] = []
-    for name, fn in (("transformers", _transformers), ("composer", _composer), ("timm", _timm)):
+    for name, fn in (("transformers", _transformers), ("composer", _composer)):
         lines += ["", f"# ---- {name} ----", fn(r, total_steps)]
-    return lines
+    timm = _timm_factory(written, total_steps) or _timm(r, total_steps)
+    return [*lines, "", "# ---- timm ----", timm]

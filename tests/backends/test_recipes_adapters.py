@@ -102,3 +102,18 @@ def test_keras_schedule_binds_total_steps_and_keeps_percentages_in_its_config() 
         v.assign(0.0)
         opt.apply_gradients([(keras.ops.ones(()), v)])
         assert -float(keras.ops.convert_to_numpy(v)) == pytest.approx(expected([k])[0], rel=5e-6, abs=1.5e-7)
+
+
+@pytest.mark.skipif(not requested("matplotlib"), reason="matplotlib not requested")
+def test_plot_binds_total_steps() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with pytest.raises(ValueError, match="total_steps"):
+        RECIPE.plot()
+    ax = RECIPE.plot(total_steps=N)
+    x, y = ax.lines[0].get_data()
+    np.testing.assert_allclose(y, expected([int(t) for t in x]), rtol=1e-12, atol=1e-15)
+    plt.close(ax.figure)

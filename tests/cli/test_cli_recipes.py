@@ -179,6 +179,13 @@ def test_composer_claims_follow_composers_truncation(n: int, p: int) -> None:
     assert ("identical to lrkit" in section) == (theirs == bound.steps)
 
 
+def _updates_per_epoch(section: str) -> int:
+    import re
+
+    m = re.search(r"updates_per_epoch=(\d+)", section)
+    return int(m.group(1)) if m else 1
+
+
 def _timm_scheduler_module() -> types.ModuleType:
     """``timm.scheduler`` without running ``timm/__init__.py`` (which imports torchvision, a CUDA build
     that cannot load beside the CPU torch of this environment)."""
@@ -197,6 +204,8 @@ def _timm_scheduler_module() -> types.ModuleType:
     "warmup(linear(0.1, 0.002, 30), 6, start=0.01)",
     "cosine(0.1, 0.01, 25)",
     "join([linear(0.0, 0.1, 5), cosine(0.1, 0.0, 20)], [5])",
+    "warmup(multistep(0.1, ['20%', '60%'], 0.5), '10%')",
+    "per_epoch(step(0.1, 0.5, 2), 7)",
 ])
 def test_timm_snippet_reproduces_the_curve_with_real_timm(spec: str) -> None:
     helpers.need("timm")
@@ -205,10 +214,13 @@ def test_timm_snippet_reproduces_the_curve_with_real_timm(spec: str) -> None:
     ns: dict = {}
     exec(compile(section, "<lrkit convert: timm>", "exec"), ns)  # the code under test
     opt, sched = ns["optimizer"], ns["scheduler"]
+    upe = ns["updates_per_epoch"] if "updates_per_epoch" in ns else _updates_per_epoch(section)
     lrs = []
-    for k in range(80):  # past the end too
+    for k in range(80):  # past the end too, stepped as timm's train loop steps
         lrs.append(opt.param_groups[0]["lr"])
         opt.step()
         sched.step_update(num_updates=k + 1)
+        if (k + 1) % upe == 0:
+            sched.step((k + 1) // upe)
     want = parse(spec).bind(50)(np.arange(80))
     np.testing.assert_allclose(lrs, want, rtol=1e-9, atol=1e-15)

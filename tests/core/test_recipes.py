@@ -370,3 +370,65 @@ def test_per_tokens_config_repr_and_duration() -> None:
     # 10 steps of 50, then 100 per step: 10 000 tokens at step 105, 1000 at step 15
     assert s.duration == 105 and set(s.breakpoints(200)) == {10, 15, 105}
     assert evaluate_config(s.to_config(), 15) == s(15) == 1.0
+
+
+# -- every duration of every kind -------------------------------------------------------------------
+
+
+def _kinds_in(s: lk.Schedule) -> set[str]:
+    out = {s.kind}
+    for name in s._children:
+        v = getattr(s, name)
+        for c in v if isinstance(v, tuple) else (v,):
+            out |= _kinds_in(c)
+    return out
+
+
+PERCENT_PAIRS = [  # written in percentages of a 1000-step run, and the same in steps
+    (lk.linear(0.0, 0.2, "2%"), lk.linear(0.0, 0.2, 20)),
+    (lk.cosine_wave(0.3, 0.0, "3%", cycles=2.5, restart=True), lk.cosine_wave(0.3, 0.0, 30, cycles=2.5, restart=True)),
+    (lk.exponential(0.5, 0.5, "0.4%", staircase=True), lk.exponential(0.5, 0.5, 4, staircase=True)),
+    (lk.polynomial(0.5, 0.01, "1%", power=0.5, cycle=True), lk.polynomial(0.5, 0.01, 10, power=0.5, cycle=True)),
+    (lk.step(0.4, 0.5, "0.7%"), lk.step(0.4, 0.5, 7)),
+    (lk.multistep(0.4, ["0.5%", 12, "1.2%", 30], 0.3), lk.multistep(0.4, [5, 12, 12, 30], 0.3)),
+    (lk.piecewise_constant(["0.3%", 10, "2.5%"], [0.4, 0.2, 0.05, 0.01]),
+     lk.piecewise_constant([3, 10, 25], [0.4, 0.2, 0.05, 0.01])),
+    (lk.piecewise_linear([0, "0.5%", 20, "3%"], [0.0, 0.4, 0.1, 0.2]), lk.piecewise_linear([0, 5, 20, 30], [0.0, 0.4, 0.1, 0.2])),
+    (lk.inverse_sqrt(0.3, "1%"), lk.inverse_sqrt(0.3, 10)),
+    (lk.inverse_time(0.3, 0.5, "0.4%", staircase=True), lk.inverse_time(0.3, 0.5, 4, staircase=True)),
+    (lk.cyclic(0.01, 0.3, "0.4%", "0.6%", mode="exp_range", gamma=0.97), lk.cyclic(0.01, 0.3, 4, 6, mode="exp_range", gamma=0.97)),
+    (lk.one_cycle(0.4, "6%", pct_start=0.25), lk.one_cycle(0.4, 60, pct_start=0.25)),
+    (lk.cosine_restarts(0.3, 0.01, "0.5%", period_mult=2.0), lk.cosine_restarts(0.3, 0.01, 5, period_mult=2.0)),
+    (lk.shift(lk.linear(0.0, 1.0, "1%"), "0.3%"), lk.shift(lk.linear(0.0, 1.0, 10), 3)),
+    (lk.per_epoch(lk.multistep(0.3, ["20%"], 0.1), 10), lk.per_epoch(lk.multistep(0.3, [20], 0.1), 10)),
+    (lk.cooldown(lk.cosine(0.3, 0.1, "5%"), "2%", "1%", shape="square"), lk.cooldown(lk.cosine(0.3, 0.1, 50), 20, 10, shape="square")),
+    (lk.rounded(lk.linear(8.0, 20.0, "3%")), lk.rounded(lk.linear(8.0, 20.0, 30))),
+    (lk.cosine(1.0, 0.0, 30) * lk.step(0.3, 0.5, "1%") + lk.constant(0.01), lk.cosine(1.0, 0.0, 30) * lk.step(0.3, 0.5, 10) + 0.01),
+    ((0.5 * lk.cyclic(0.0, 0.4, "0.5%")) ** 2.0, (0.5 * lk.cyclic(0.0, 0.4, 5)) ** 2.0),
+]
+
+
+@pytest.mark.parametrize(("written", "in_steps"), PERCENT_PAIRS, ids=[p[1].kind for p in PERCENT_PAIRS])
+def test_every_duration_of_every_kind_binds(written: lk.Schedule, in_steps: lk.Schedule) -> None:
+    assert written.unbound and not in_steps.unbound
+    assert written.bind(1000) == in_steps
+    assert lk.from_config(json.loads(json.dumps(written.to_config()))).bind(1000) == in_steps
+    with pytest.raises(ValueError, match="total_steps"):
+        written(0)
+
+
+UNSTRETCHABLE = {"one_cycle", "cyclic", "per_epoch", "per_tokens"}  # torch's -1, per-step gamma, epochs
+
+
+@settings(max_examples=60)
+@given(data=st.data(), k=st.sampled_from([2, 3]))
+def test_stretching_by_a_whole_ratio_slows_the_curve_down_exactly(data: st.DataObject, k: int) -> None:
+    from schedule_strategies import trees
+
+    s, horizon = data.draw(trees(max_leaves=4))
+    assume(not (_kinds_in(s) & UNSTRETCHABLE))
+    st_ = lk.stretch(s, k)
+    ts = sorted(set(data.draw(st.lists(st.integers(0, horizon), max_size=20))) | {0, horizon})
+    ts += [b + d for b in s.breakpoints(horizon) for d in (-1, 0, 1) if b + d >= 0]
+    np.testing.assert_allclose(st_(np.asarray(ts) * k), s(np.asarray(ts)), rtol=1e-9, atol=1e-12)
+    assert lk.stretch(s, 1) == s
