@@ -395,6 +395,8 @@ def _state_number(name: str, v: Any) -> float:
 def _state_count(name: str, v: Any) -> int:
     if hasattr(v, "item") and getattr(v, "ndim", None) == 0:  # a 0-d tensor/array from a checkpoint
         v = v.item()
+    if isinstance(v, float) and v.is_integer():  # a counter stored as a float variable (2.0)
+        v = int(v)
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise E._type_fail(_OWNER, name, "a non-negative integer", v)
     if v < 0:
