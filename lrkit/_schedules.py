@@ -100,7 +100,9 @@ def _every(k: int, until: int) -> list[int]:
 def _remaining(ops: Ops, t: Any, steps: int | float) -> Any:
     """``(steps - min(t, steps)) / steps`` as a float, with the subtraction done before dividing."""
     n = float(steps)  # a float: a Python int past int32 would overflow under JAX
-    return (n - ops.minimum(ops.to_float(t), n)) / n
+    # At most 1: XLA divides by a float32 reciprocal, and 3 * (1 / 3) is 1 + 3e-8 (which made
+    # `end * (1 - r)` negative at step 0).
+    return ops.minimum((n - ops.minimum(ops.to_float(t), n)) / n, 1.0)
 
 
 @register
