@@ -3,9 +3,13 @@
 The rules are lrkit's core state machine with Keras's conventions (``lrkit.ReduceOnPlateau``
 with ``convention="keras"``, built by ``lrkit.from_keras(callback)``); nothing here re-implements
 them. With a float learning rate the callback sets ``optimizer.learning_rate`` like Keras's own.
-With an lrkit :class:`~lrkit.backends.keras.LearningRateSchedule` it swaps in a
-:class:`PlateauLearningRateSchedule`, which multiplies a non-trainable ``scale`` variable into the
-schedule inside the compiled train step, so the schedule keeps running while reductions apply.
+With an lrkit :class:`~lrkit.backends.keras.LearningRateSchedule` the whole plateau state (scale,
+``min_lr``, ``best`` and the counters) lives in the variables the schedule added to its optimizer
+when the optimizer was built: the compiled train step reads the scale from there, and every Keras
+checkpoint (``model.save``/``load_model``, ``save_weights``/``load_weights``,
+``BackupAndRestore``) saves and restores it with the optimizer. The callback itself holds no
+state for such an optimizer, so a new callback, a new ``fit()`` or a new process continues
+exactly where the checkpoint stopped.
 """
 
 from __future__ import annotations
@@ -20,27 +24,29 @@ from lrkit import _errors as E
 from lrkit._base import Schedule
 from lrkit._plateau import ReduceOnPlateau as _Plateau
 from lrkit._plateau import _from_keras_plateau
+from lrkit.backends import _keras_private as _private
 from lrkit.backends import keras as _lkk
-from lrkit.backends._keras_ops import OPS
 
 __all__ = ["PlateauLearningRateSchedule", "ReduceLROnPlateau"]
+
+_CORE_KEYS = ("scale", "best", "num_bad_epochs", "cooldown_counter", "num_reductions")
 
 
 @keras.saving.register_keras_serializable(package="lrkit")
 class PlateauLearningRateSchedule(_lkk.LearningRateSchedule):
-    r"""An lrkit schedule times a plateau ``scale``: ``min(s(t), max(s(t) * scale, min_lr))``.
+    r"""An lrkit schedule with a given initial plateau state: ``min(s(t), max(s(t) * scale, min_lr))``.
 
-    :class:`ReduceLROnPlateau` installs it in place of an lrkit ``LearningRateSchedule`` and lowers
-    ``scale``; you rarely build it yourself. ``scale`` is a non-trainable float32
-    ``keras.Variable`` read inside the compiled train step (under JAX it is tracked by the
-    optimizer while the callback trains). ``get_config()`` records the current ``scale``, so
-    ``model.save()``/``keras.models.load_model()`` resume with the reductions made so far.
+    Every :class:`~lrkit.backends.keras.LearningRateSchedule` carries the plateau's ``scale`` and
+    ``min_lr`` in its optimizer's variables; this subclass only sets their initial values (and
+    records the current ones in ``get_config()``), e.g. to start a run from the reductions another
+    run reached. :class:`ReduceLROnPlateau` works with either class.
 
     Args:
       schedule: an lrkit ``Schedule``.
       min_lr: lower bound of the reduced learning rate (finite, non-negative).
       scale: the initial scale, in ``(0, 1]``.
       gradient_accumulation_steps: as in :class:`lrkit.backends.keras.LearningRateSchedule`.
+      total_steps: as in :class:`lrkit.backends.keras.LearningRateSchedule`.
 
     Examples:
       >>> import lrkit as lk
@@ -56,36 +62,21 @@ class PlateauLearningRateSchedule(_lkk.LearningRateSchedule):
         min_lr: float = 0.0,
         scale: float = 1.0,
         gradient_accumulation_steps: int | None = None,
+        total_steps: int | None = None,
     ) -> None:
-        super().__init__(schedule, gradient_accumulation_steps=gradient_accumulation_steps)
+        super().__init__(schedule, gradient_accumulation_steps=gradient_accumulation_steps, total_steps=total_steps)
         owner = "PlateauLearningRateSchedule"
-        self.min_lr = E.value(owner, "min_lr", min_lr)
+        self._initial_min_lr = E.value(owner, "min_lr", min_lr)
         s = E.positive(owner, "scale", scale)
         if s > 1.0:
             raise E._fail(owner, "scale", "in (0, 1]", scale)
-        self._plateau = _Plateau(min_lr=self.min_lr)
-        self.scale = keras.Variable(
-            s, dtype="float32", trainable=False, name="lrkit_plateau_scale", aggregation="only_first_replica"
-        )
-
-    def __call__(self, step: Any) -> Any:
-        """``min(s(t), max(s(t) * scale, min_lr))`` at ``optimizer.iterations``, a floatx tensor."""
-        opt = _lkk._calling_optimizer(self, depth=0)
-        every = self.gradient_accumulation_steps or 1
-        if opt is not None:
-            every = int(opt.gradient_accumulation_steps or 1)
-        t = keras.ops.convert_to_tensor(step)
-        if every > 1:
-            t = keras.ops.floor_divide(t, every)
-        value = OPS.evaluate(self.schedule, t)
-        scale = keras.ops.cast(self.scale, value.dtype)
-        return self._plateau.apply(value, {"scale": scale}, OPS)
+        self._initial_scale = s
 
     def get_config(self) -> dict[str, Any]:
-        """The base config plus ``min_lr`` and the current ``scale``."""
+        """The base config plus the current ``min_lr`` and ``scale``."""
         config = super().get_config()
         config["min_lr"] = self.min_lr
-        config["scale"] = float(keras.ops.convert_to_numpy(self.scale))
+        config["scale"] = self.scale
         return config
 
     @classmethod
@@ -99,11 +90,19 @@ class PlateauLearningRateSchedule(_lkk.LearningRateSchedule):
         config = dict(config)
         extra = {k: config.pop(k) for k in ("min_lr", "scale") if k in config}
         base = _lkk.LearningRateSchedule.from_config(config)
-        return cls(base.schedule, gradient_accumulation_steps=base.gradient_accumulation_steps, **extra)
+        return cls(
+            base._written,
+            gradient_accumulation_steps=base.gradient_accumulation_steps,
+            total_steps=base.total_steps,
+            **extra,
+        )
 
     def __repr__(self) -> str:
-        scale = float(keras.ops.convert_to_numpy(self.scale))
-        return f"PlateauLearningRateSchedule({self.schedule!r}, min_lr={self.min_lr!r}, scale={scale!r})"
+        total = "" if self.total_steps is None else f", total_steps={self.total_steps}"
+        return (
+            f"PlateauLearningRateSchedule({self._written!r}, min_lr={self.min_lr!r}, "
+            f"scale={self.scale!r}{total})"
+        )
 
 
 class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
@@ -112,27 +111,27 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
     Same arguments and the same decisions as Keras's callback (the learning rates equal Keras's,
     up to float32 rounding of ``lr * factor ** k``): it monitors ``monitor`` at each epoch end,
     reduces after ``patience`` epochs without an improvement of more than ``min_delta``, waits
-    ``cooldown`` epochs after a reduction and never goes below ``min_lr``. Like Keras's callback,
-    ``fit()`` restarts the counters (``best``, ``wait``, ``cooldown_counter``) while the
-    learning rate keeps its reductions.
+    ``cooldown`` epochs after a reduction and never goes below ``min_lr``.
 
     What differs:
 
     * the optimizer's ``learning_rate`` may be an lrkit
-      :class:`~lrkit.backends.keras.LearningRateSchedule` (Keras's callback refuses schedules). At
-      ``fit()`` start it is replaced by a :class:`PlateauLearningRateSchedule` wrapping the same
-      schedule, and a reduction lowers its ``scale``: the learning rate becomes
-      ``min(s(t), max(s(t) * scale, min_lr))`` and the schedule keeps running. The scale is saved
-      in the model file (the schedule's config) and a later ``fit()`` continues from it.
+      :class:`~lrkit.backends.keras.LearningRateSchedule` (Keras's callback refuses schedules). A
+      reduction lowers the schedule's plateau ``scale``: the learning rate becomes
+      ``min(s(t), max(s(t) * scale, min_lr))`` and the schedule keeps running.
+    * **The state survives checkpoints.** With an lrkit schedule the scale, ``min_lr``, ``best``
+      and the counters (``wait``, ``cooldown_counter``) are variables of the optimizer, so
+      ``BackupAndRestore``, ``ModelCheckpoint`` + ``keras.models.load_model`` and
+      ``save_weights``/``load_weights`` restore them exactly on every backend, and a new
+      ``fit()`` (with this or a new callback) continues them instead of restarting the counters
+      as Keras's callback does. With a float learning rate the reductions are kept in the rate
+      (as in Keras) and the counters continue across ``fit()`` calls of the same callback, but a
+      checkpoint does not hold them: use ``LearningRateSchedule(lrkit.constant(lr))`` for a
+      state that checkpoints restore.
     * a NaN or infinite metric is ignored with a ``PlateauMetricWarning`` instead of counting as
       a bad epoch; a missing ``monitor`` key warns as in Keras.
-    * :meth:`get_state`/:meth:`set_state` give the full plateau state as primitives (JSON-able),
-      to resume mid-plateau; a state set with ``set_state`` survives the next ``fit()`` start.
-
-    Under the JAX backend the ``scale`` variable is added to ``optimizer.variables`` while
-    ``fit()`` runs (so the compiled step reads it) and removed at its end, so save the model
-    after ``fit()`` (a mid-``fit`` ``ModelCheckpoint`` under JAX stores one extra optimizer
-    variable; TensorFlow and PyTorch are not affected).
+    * :meth:`get_state`/:meth:`set_state` give the full plateau state as primitives (JSON-able);
+      a state set with ``set_state`` is applied at the next ``fit()`` start.
 
     Args:
       monitor: quantity to monitor (a key of the epoch logs).
@@ -194,10 +193,9 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             convention="keras",
         )
         self.plateau: _Plateau | None = None
-        self._states: list[dict[str, Any]] | None = None
-        self._bases: list[float | None] = []
-        self._state_was_set = False
-        self._tracked: list[tuple[Any, Any]] = []
+        # Float learning rates: the state per optimizer (lrkit schedules keep theirs in variables).
+        self._floats: dict[int, tuple[dict[str, Any] | None, float]] = {}
+        self._pending: dict[str, Any] | None = None
 
     # -- optimizers ---------------------------------------------------------------------------
 
@@ -208,55 +206,42 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
         opts = list(opt.optimizers) if hasattr(opt, "optimizers") else [opt]
         return [getattr(o, "inner_optimizer", None) or o for o in opts]
 
-    def _install(self) -> bool:
-        """Wrap lrkit schedules so the scale reaches the train step; True if anything changed."""
-        changed = False
-        self._bases = []
-        for opt in self._optimizers():
-            lr = opt._learning_rate
-            if isinstance(lr, _lkk.LearningRateSchedule) and not isinstance(lr, PlateauLearningRateSchedule):
-                lr = PlateauLearningRateSchedule(
-                    lr.schedule,
-                    min_lr=float(self.min_lr),
-                    gradient_accumulation_steps=lr.gradient_accumulation_steps,
-                )
-                opt._learning_rate = lr
-                changed = True
-            if isinstance(lr, PlateauLearningRateSchedule):
-                self._bases.append(None)
-                if keras.backend.backend() == "jax" and not any(v is lr.scale for v in opt.variables):
-                    opt._track_variable(lr.scale)
-                    self._tracked.append((opt, lr.scale))
-                    changed = True
-            elif isinstance(lr, keras.optimizers.schedules.LearningRateSchedule) or not isinstance(
-                lr, keras.Variable
-            ):
-                raise ValueError(
-                    "ReduceLROnPlateau: the optimizer's `learning_rate` must be a float or an lrkit "
-                    "LearningRateSchedule (lrkit.backends.keras.LearningRateSchedule). "
-                    f"Received: learning_rate={lr!r}"
-                )
-            else:
-                self._bases.append(float(keras.ops.convert_to_numpy(lr)))
-        return changed
+    def _schedule(self, opt: Any) -> _lkk.LearningRateSchedule | None:
+        """The optimizer's lrkit schedule, or ``None`` for a float learning rate."""
+        lr = _private.learning_rate_object(opt)
+        if isinstance(lr, _lkk.LearningRateSchedule):
+            return lr
+        if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule) or not isinstance(lr, keras.Variable):
+            raise ValueError(
+                "ReduceLROnPlateau: the optimizer's `learning_rate` must be a float or an lrkit "
+                "LearningRateSchedule (lrkit.backends.keras.LearningRateSchedule). "
+                f"Received: learning_rate={lr!r}"
+            )
+        return None
 
-    def _untrack(self) -> None:
-        for opt, var in self._tracked:
-            opt._tracker.untrack(var)
-        self._tracked = []
+    def _bound(self, opt: Any) -> _lkk.LearningRateSchedule | None:
+        """The optimizer's lrkit schedule with its state variables (building the optimizer if needed)."""
+        lr = self._schedule(opt)
+        if lr is None or lr._optimizer is opt:
+            return lr
+        if not opt.built:
+            opt.build(self.model.trainable_variables)
+        if lr._optimizer is not opt:
+            raise ValueError(
+                "ReduceLROnPlateau: the optimizer was built before its learning rate became this "
+                "lrkit schedule, so the schedule's state variables are not among the optimizer's. "
+                "Pass the LearningRateSchedule to the optimizer's constructor. "
+                f"Received: learning_rate={lr!r}"
+            )
+        return lr
+
+    def _sync(self) -> None:
+        """Under JAX, ``fit`` keeps the state outside the variables between steps: write it back."""
+        sync = getattr(self.model, "jax_state_sync", None)
+        if sync is not None:
+            sync()
 
     # -- state --------------------------------------------------------------------------------
-
-    def _fresh_states(self) -> list[dict[str, Any]]:
-        p = self._plateau_settings()
-        out = []
-        for opt in self._optimizers():
-            st = p.initial_state()
-            lr = opt._learning_rate
-            if isinstance(lr, PlateauLearningRateSchedule):
-                st["scale"] = float(keras.ops.convert_to_numpy(lr.scale))
-            out.append(st)
-        return out
 
     def _plateau_settings(self) -> _Plateau:
         if self.plateau is None:
@@ -265,19 +250,46 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             self.plateau = _from_keras_plateau(self)
         return self.plateau
 
+    def _core(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """A schedule's variables as a core plateau state (``best`` NaN: no metric yet)."""
+        st = {k: raw[k] for k in _CORE_KEYS}
+        if math.isnan(st["best"]):
+            st["best"] = self._plateau_settings().initial_state()["best"]
+        return st
+
+    def _state_of(self, opt: Any) -> tuple[dict[str, Any] | None, float | None]:
+        """``(state, base)``: the current state of one optimizer (``None`` before any metric)."""
+        lr = self._bound(opt)
+        if lr is not None:
+            raw = lr._read_state()
+            if math.isnan(raw["best"]) and raw["num_reductions"] == 0 and raw["scale"] == 1.0:
+                return None, None
+            return self._core(raw), None
+        st, base = self._floats.get(id(opt), (None, None))
+        return (None if st is None else dict(st)), base
+
     def get_state(self) -> dict[str, Any]:
         """The plateau state, primitives only: ``{"states": [...], "bases": [...]}``.
 
         One state per optimizer (see :meth:`lrkit.ReduceOnPlateau.initial_state`); ``bases`` are
-        the float learning rates the scales apply to (``None`` for an lrkit schedule).
+        the float learning rates the scales apply to (``None`` for an lrkit schedule). Read from
+        the optimizer's variables for an lrkit schedule.
         """
-        return {
-            "states": [dict(s) for s in (self._states or [])],
-            "bases": list(self._bases),
-        }
+        if getattr(self, "_model", None) is None and self._pending is not None:
+            return {"states": [dict(s) for s in self._pending["states"]], "bases": list(self._pending["bases"])}
+        p = self._plateau_settings()
+        states, bases = [], []
+        self._sync()
+        for opt in self._optimizers():
+            st, base = self._state_of(opt)
+            states.append(p.initial_state() if st is None else st)
+            if base is None and self._schedule(opt) is None:
+                base = float(keras.ops.convert_to_numpy(opt.learning_rate))
+            bases.append(base)
+        return {"states": states, "bases": bases}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Resume from :meth:`get_state` (kept through the next ``fit()`` start).
+        """Resume from :meth:`get_state`: applied at the next ``fit()`` start.
 
         Raises:
           TypeError/ValueError: ``state`` is not a dict from :meth:`get_state`.
@@ -288,45 +300,47 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
                 f"Received: state={state!r}"
             )
         checker = _Plateau()
-        self._states = [checker.check_state(s, "state['states'][i]") for s in state["states"]]
-        self._bases = [None if b is None else float(b) for b in state["bases"]]
-        self._state_was_set = True
+        states = [checker.check_state(s, "state['states'][i]") for s in state["states"]]
+        bases = [None if b is None else float(b) for b in state["bases"]]
+        if len(bases) != len(states):
+            raise ValueError(
+                "ReduceLROnPlateau.set_state: `state['bases']` must have one entry per state. "
+                f"Received: {len(bases)} bases for {len(states)} states"
+            )
+        self._pending = {"states": states, "bases": bases}
+
+    def _apply_pending(self, opts: list[Any]) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        if len(pending["states"]) != len(opts):
+            raise ValueError(
+                f"ReduceLROnPlateau.set_state: the state holds {len(pending['states'])} optimizer "
+                f"state(s) but the model has {len(opts)} optimizer(s)."
+            )
+        p = self._plateau_settings()
+        for opt, st, base in zip(opts, pending["states"], pending["bases"]):
+            lr = self._bound(opt)
+            if lr is not None:
+                lr._write_state(st)
+            else:
+                if base is None:
+                    base = float(keras.ops.convert_to_numpy(opt.learning_rate))
+                self._floats[id(opt)] = (dict(st), base)
+                opt.learning_rate = p.apply(base, st)
 
     # -- callback hooks -----------------------------------------------------------------------
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        super().on_train_begin(logs)
-        keep = self._state_was_set
-        saved_bases = list(self._bases)
-        if self._install():
-            self.model.make_train_function(force=True)
-        if keep:
-            opts = self._optimizers()
-            if self._states is None or len(self._states) != len(opts) or len(saved_bases) != len(opts):
-                raise ValueError(
-                    f"ReduceLROnPlateau.set_state: the state holds {len(self._states or [])} optimizer "
-                    f"state(s) but the model has {len(opts)} optimizer(s)."
-                )
-            self._bases = saved_bases
-            p = self._plateau_settings()
-            for opt, st, base in zip(opts, self._states, self._bases):
-                lr = opt._learning_rate
-                if isinstance(lr, PlateauLearningRateSchedule):
-                    lr.scale.assign(st["scale"])
-                elif base is not None:
-                    opt.learning_rate = p.apply(base, st)
-            self._sync_attributes(self._states[0])
-        else:
-            self._states = None  # built at the first epoch end, once the direction is known
-        self._state_was_set = False
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self._tracked:
-            sync = getattr(self.model, "jax_state_sync", None)
-            if sync is not None:
-                sync()
-            self._untrack()
-            self.model.make_train_function(force=True)
+        super().on_train_begin(logs)  # Keras's reset of the attributes; the state is below
+        opts = self._optimizers()
+        self._sync()
+        for opt in opts:
+            lr = self._bound(opt)
+            if lr is not None and lr.min_lr != float(self.min_lr):
+                lr._write_state({"min_lr": float(self.min_lr)})
+        self._apply_pending(opts)
+        self._sync_attributes(self._state_of(opts[0])[0])
 
     def _sync_attributes(self, st: dict[str, Any] | None) -> None:
         if st is None:
@@ -339,6 +353,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
         p = self._plateau_settings()
         logs = logs if logs is not None else {}
         opts = self._optimizers()
+        self._sync()
         if hasattr(self.model.optimizer, "optimizers"):
             for opt in opts:
                 logs[f"learning_rate_{opt.name}"] = float(keras.ops.convert_to_numpy(opt.learning_rate))
@@ -353,36 +368,29 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
                 stacklevel=2,
             )
             return
-        if self._states is None or len(self._states) != len(opts):
-            self._states = self._fresh_states()
-        if len(self._bases) != len(opts):
-            raise ValueError(
-                "ReduceLROnPlateau: the model's optimizers changed since fit() started "
-                f"({len(self._bases)} then, {len(opts)} now); start a new fit()."
-            )
-        for i, opt in enumerate(opts):
+        first: dict[str, Any] | None = None
+        for opt in opts:
             lr_now = float(keras.ops.convert_to_numpy(opt.learning_rate))
-            old = self._states[i]
+            old, base = self._state_of(opt)
+            if old is None:
+                old = p.initial_state()
+                base = lr_now
             new = p.update(old, current, lr_now)
-            self._states[i] = new
-            if new["scale"] != old["scale"]:
-                self._set_scale(opt, new, lr_now, epoch)
-        self._sync_attributes(self._states[0])
-
-    def _set_scale(self, opt: Any, state: dict[str, Any], lr_now: float, epoch: int) -> None:
-        p = self._plateau_settings()
-        lr = opt._learning_rate
-        if isinstance(lr, PlateauLearningRateSchedule):
-            sync = getattr(self.model, "jax_state_sync", None)
-            if sync is not None:
-                sync()
-            lr.scale.assign(state["scale"])
-            new_lr = float(keras.ops.convert_to_numpy(opt.learning_rate))
-        else:
-            # One reduction applied to the rate in use, as Keras does (bit-identical to Keras's
-            # float32 sequence); equal to apply(base, state) up to float32 rounding.
-            new_lr = p.apply(lr_now, {"scale": p.factor})
-            opt.learning_rate = new_lr
-        if self.verbose > 0:
-            name = f" {opt.name}" if hasattr(self.model.optimizer, "optimizers") else ""
-            print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{name} learning rate to {new_lr}.")
+            schedule = self._schedule(opt)
+            if schedule is not None:
+                schedule._write_state(new)
+                new_lr = float(keras.ops.convert_to_numpy(opt.learning_rate))
+            else:
+                self._floats[id(opt)] = (new, base if base is not None else lr_now)
+                new_lr = lr_now
+                if new["scale"] != old["scale"]:
+                    # One reduction applied to the rate in use, as Keras does (bit-identical to
+                    # Keras's float32 sequence); equal to apply(base, state) up to float32 rounding.
+                    new_lr = p.apply(lr_now, {"scale": p.factor})
+                    opt.learning_rate = new_lr
+            if new["scale"] != old["scale"] and self.verbose > 0:
+                name = f" {opt.name}" if hasattr(self.model.optimizer, "optimizers") else ""
+                print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{name} learning rate to {new_lr}.")
+            if first is None:
+                first = new
+        self._sync_attributes(first)

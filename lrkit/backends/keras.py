@@ -22,7 +22,7 @@ Registration happens on import: in a fresh process, ``import lrkit.backends.kera
 
 from __future__ import annotations
 
-import sys
+import math
 from typing import Any
 
 from lrkit import _errors as E
@@ -41,7 +41,10 @@ if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2
         "pip install 'lrkit[keras]'"
     )
 
+from lrkit.backends import _keras_private as _private
 from lrkit.backends._keras_ops import OPS
+
+_private.install_build_hook()
 
 __all__ = [
     "HyperparameterScheduler",
@@ -66,21 +69,15 @@ def _accumulation_arg(owner: str, value: Any) -> int | None:
     return E.positive_int(owner, "gradient_accumulation_steps", value)
 
 
-def _calling_optimizer(schedule: Any, depth: int) -> Any:
-    """The Keras optimizer evaluating ``schedule`` as its learning rate, found from the caller.
-
-    Keras 3 optimizers evaluate a learning-rate schedule as ``self._learning_rate(self._iterations)``
-    in ``BaseOptimizer._get_current_learning_rate``. Returns that optimizer, or ``None`` when the
-    schedule is called some other way (directly, by a plot, by a callback).
-    """
-    try:
-        frame = sys._getframe(depth + 1)
-    except ValueError:  # pragma: no cover - no such frame
-        return None
-    owner = frame.f_locals.get("self")
-    if isinstance(owner, keras.optimizers.Optimizer) and getattr(owner, "_learning_rate", None) is schedule:
-        return owner
-    return None
+#: The variables an lrkit schedule adds to its optimizer at build time, in this order.
+_STATE_VARIABLES = (
+    ("scale", "float32"),
+    ("min_lr", "float32"),
+    ("best", "float32"),
+    ("num_bad_epochs", "int32"),
+    ("cooldown_counter", "int32"),
+    ("num_reductions", "int32"),
+)
 
 
 @keras.saving.register_keras_serializable(package="lrkit")
@@ -93,15 +90,26 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     works eagerly and under ``jit_compile`` on the TensorFlow, JAX and PyTorch backends, and under
     ``tf.distribute`` strategies.
 
+    **State in the optimizer.** When the optimizer is built (by ``fit``, ``load_model``,
+    ``BackupAndRestore`` or ``optimizer.build``) the schedule adds six scalar variables to it, named
+    ``lrkit_plateau_*``: the plateau ``scale`` and ``min_lr`` the rate is multiplied and bounded
+    by, ``min(s(t), max(s(t) * scale, min_lr))``, and the counters of
+    :class:`~lrkit.backends.keras.ReduceLROnPlateau` (``best``, ``num_bad_epochs``,
+    ``cooldown_counter``, ``num_reductions``). Idle (``scale == 1``, ``min_lr == 0``) they leave the
+    rate bit for bit equal to ``s(t)``. Being optimizer variables they are saved and restored with
+    the optimizer by ``model.save``/``keras.models.load_model``, ``save_weights``/``load_weights``
+    and ``BackupAndRestore``, and under JAX they reach the compiled step as state. One schedule
+    object drives one optimizer.
+
     **Gradient accumulation.** With ``optimizer.gradient_accumulation_steps = A`` Keras calls the
     schedule with the number of *micro-batches* seen. lrkit counts real updates instead: update
     ``k`` (micro-batches ``k*A .. k*A + A - 1``) uses ``schedule(k)``, so the curve is the one of
     the same run without accumulation and ``schedule.duration`` is in optimizer updates. By default
-    (``gradient_accumulation_steps=None``) ``A`` is read from the optimizer that evaluates the
-    schedule, so nothing has to be repeated; called outside an optimizer the step is used as given.
-    Pass ``gradient_accumulation_steps`` to fix ``A`` explicitly (for a step you pass yourself);
-    an optimizer configured differently then raises ``ValueError`` rather than silently running
-    the schedule ``A`` times too fast or too slow.
+    (``gradient_accumulation_steps=None``) ``A`` is read from the optimizer when it is built, so
+    nothing has to be repeated; before that (a schedule called directly) the step is used as
+    given. Pass ``gradient_accumulation_steps`` to fix ``A`` explicitly (it then also divides a step
+    you pass yourself); building an optimizer configured differently raises ``ValueError`` rather
+    than silently running the schedule ``A`` times too fast or too slow.
 
     Serialisation: registered as ``"lrkit>LearningRateSchedule"``; ``get_config()`` holds the
     schedule's ``to_config()``, and ``from_config`` rebuilds it with ``lrkit.from_config``, which
@@ -123,6 +131,11 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
       '5.0e-04'
     """
 
+    #: The plateau scale and floor of a schedule not yet bound to an optimizer (and the initial
+    #: values of its variables once it is).
+    _initial_scale = 1.0
+    _initial_min_lr = 0.0
+
     def __init__(
         self,
         schedule: Schedule,
@@ -140,21 +153,54 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.gradient_accumulation_steps = _accumulation_arg(
             "LearningRateSchedule", gradient_accumulation_steps
         )
+        self._optimizer: Any = None
+        self._variables: dict[str, Any] | None = None
 
-    def _steps_per_update(self) -> int:
+    # -- binding to the optimizer (called from Optimizer.build, see _keras_private) -----------------
+
+    def _lrkit_bind(self, optimizer: Any) -> None:
+        """Check the optimizer's accumulation and add the state variables to it (once)."""
+        if self._optimizer is optimizer:
+            return
+        if self._optimizer is not None:
+            raise ValueError(
+                f"LearningRateSchedule: this schedule already drives the optimizer "
+                f"{self._optimizer.name!r} and keeps its state there; give each optimizer its own "
+                f"LearningRateSchedule(...). Received: a second optimizer {optimizer.name!r}"
+            )
+        found = int(optimizer.gradient_accumulation_steps or 1)
         fixed = self.gradient_accumulation_steps
-        opt = _calling_optimizer(self, depth=2)
-        if opt is None:
-            return fixed or 1
-        found = int(opt.gradient_accumulation_steps or 1)
         if fixed is not None and fixed != found:
             raise ValueError(
                 f"LearningRateSchedule: `gradient_accumulation_steps` must match the optimizer's "
-                f"({found}, from {type(opt).__name__}(gradient_accumulation_steps="
-                f"{opt.gradient_accumulation_steps!r})), or be None to read it from the optimizer. "
+                f"({found}, from {type(optimizer).__name__}(gradient_accumulation_steps="
+                f"{optimizer.gradient_accumulation_steps!r})), or be None to read it from the optimizer. "
                 f"Received: gradient_accumulation_steps={fixed!r}"
             )
-        return found
+        initial = {
+            "scale": self._initial_scale,
+            "min_lr": self._initial_min_lr,
+            "best": math.nan,  # no metric seen yet
+            "num_bad_epochs": 0,
+            "cooldown_counter": 0,
+            "num_reductions": 0,
+        }
+        variables = {}
+        for name, dtype in _STATE_VARIABLES:
+            variables[name] = optimizer.add_variable(
+                shape=(),
+                initializer=keras.initializers.Constant(initial[name]),
+                dtype=dtype,
+                aggregation="only_first_replica",
+                name=f"lrkit_plateau_{name}",
+            )
+        self._optimizer = optimizer
+        self._variables = variables
+
+    def _steps_per_update(self) -> int:
+        if self._optimizer is not None:
+            return int(self._optimizer.gradient_accumulation_steps or 1)
+        return self.gradient_accumulation_steps or 1
 
     def __call__(self, step: Any) -> Any:
         """The learning rate for ``step`` (``optimizer.iterations``), a floatx tensor."""
@@ -162,7 +208,53 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         t = keras.ops.convert_to_tensor(step)
         if every > 1:
             t = keras.ops.floor_divide(t, every)
-        return OPS.evaluate(self.schedule, t)
+        return self._reduce(OPS.evaluate(self.schedule, t))
+
+    def _reduce(self, value: Any) -> Any:
+        """``min(value, max(value * scale, min_lr))`` with the plateau's scale and floor."""
+        v = self._variables
+        if v is None:
+            scale: Any = self._initial_scale
+            floor: Any = self._initial_min_lr
+            if scale == 1.0 and floor == 0.0:
+                return value
+        else:
+            scale = keras.ops.cast(v["scale"], value.dtype)
+            floor = keras.ops.cast(v["min_lr"], value.dtype)
+        return OPS.minimum(value, OPS.maximum(value * scale, floor))
+
+    # -- the plateau state --------------------------------------------------------------------------
+
+    @property
+    def scale(self) -> float:
+        """The plateau scale the schedule is multiplied by (1.0 until a reduction)."""
+        if self._variables is None:
+            return float(self._initial_scale)
+        return float(keras.ops.convert_to_numpy(self._variables["scale"]))
+
+    @property
+    def min_lr(self) -> float:
+        """The floor of a reduced rate (``min_lr`` of the plateau callback; 0.0 until one runs)."""
+        if self._variables is None:
+            return float(self._initial_min_lr)
+        return float(keras.ops.convert_to_numpy(self._variables["min_lr"]))
+
+    def _read_state(self) -> dict[str, Any]:
+        """The plateau state held in the optimizer's variables (``best`` is NaN before any metric)."""
+        if self._variables is None:
+            raise RuntimeError("LearningRateSchedule: not bound to an optimizer yet (build it first).")
+        out: dict[str, Any] = {}
+        for name, dtype in _STATE_VARIABLES:
+            x = keras.ops.convert_to_numpy(self._variables[name])
+            out[name] = float(x) if dtype == "float32" else int(x)
+        return out
+
+    def _write_state(self, state: dict[str, Any]) -> None:
+        if self._variables is None:
+            raise RuntimeError("LearningRateSchedule: not bound to an optimizer yet (build it first).")
+        for name, _ in _STATE_VARIABLES:
+            if name in state:
+                self._variables[name].assign(state[name])
 
     def get_config(self) -> dict[str, Any]:
         """``{"schedule": schedule.to_config(), "gradient_accumulation_steps": ..., "total_steps": ...}``.
@@ -310,14 +402,15 @@ class LearningRateScheduler(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         for opt in _optimizers(self.model, "LearningRateScheduler"):
-            if isinstance(opt._learning_rate, keras.optimizers.schedules.LearningRateSchedule) or not isinstance(
-                opt._learning_rate, keras.Variable
+            held = _private.learning_rate_object(opt)
+            if isinstance(held, keras.optimizers.schedules.LearningRateSchedule) or not isinstance(
+                held, keras.Variable
             ):
                 raise ValueError(
                     "LearningRateScheduler: the optimizer's `learning_rate` must be a float for "
                     "this callback to set it; it already is a schedule. Pass "
                     "learning_rate=LearningRateSchedule(schedule) instead of the callback, or a "
-                    f"float. Received: learning_rate={opt._learning_rate!r}"
+                    f"float. Received: learning_rate={held!r}"
                 )
 
     def _set(self, schedule: Schedule, t: int) -> float:
@@ -361,127 +454,6 @@ class LearningRateScheduler(keras.callbacks.Callback):
 # -- other hyperparameters ----------------------------------------------------------------------
 
 
-class _Traced:
-    """A hyperparameter's traced value inside a compiled update (TensorFlow, JAX).
-
-    Keras optimizers read hyperparameters as Python numbers: ``ops.cast(self.beta_1, dtype)``,
-    ``1 - self.beta_1``, and Python branches such as SGD's ``if self.momentum != 0``. This object
-    converts to the traced tensor (``__jax_array__``, ``__tf_tensor__``, arithmetic), while
-    comparisons use the optimizer's configured number, so branches decided at construction (does
-    SGD keep momentum slots?) stay decided the same way.
-    """
-
-    __slots__ = ("static", "value")
-
-    def __init__(self, static: float, value: Any) -> None:
-        self.static = static
-        self.value = value
-
-    dtype = property(lambda self: self.value.dtype)
-    shape = property(lambda self: self.value.shape)
-    ndim = property(lambda self: len(self.value.shape))
-
-    def __jax_array__(self) -> Any:
-        return self.value
-
-    def __tf_tensor__(self, dtype: Any = None, name: Any = None) -> Any:
-        import tensorflow as tf
-
-        return self.value if dtype is None else tf.cast(self.value, dtype)
-
-    def __add__(self, o: Any) -> Any:
-        return self.value + o
-
-    def __radd__(self, o: Any) -> Any:
-        return o + self.value
-
-    def __sub__(self, o: Any) -> Any:
-        return self.value - o
-
-    def __rsub__(self, o: Any) -> Any:
-        return o - self.value
-
-    def __mul__(self, o: Any) -> Any:
-        return self.value * o
-
-    def __rmul__(self, o: Any) -> Any:
-        return o * self.value
-
-    def __truediv__(self, o: Any) -> Any:
-        return self.value / o
-
-    def __rtruediv__(self, o: Any) -> Any:
-        return o / self.value
-
-    def __pow__(self, o: Any) -> Any:
-        return self.value**o
-
-    def __rpow__(self, o: Any) -> Any:
-        return o**self.value
-
-    def __neg__(self) -> Any:
-        return -self.value
-
-    def __eq__(self, o: Any) -> bool:  # type: ignore[override]
-        return self.static == o
-
-    def __ne__(self, o: Any) -> bool:  # type: ignore[override]
-        return self.static != o
-
-    def __lt__(self, o: Any) -> bool:
-        return self.static < o
-
-    def __le__(self, o: Any) -> bool:
-        return self.static <= o
-
-    def __gt__(self, o: Any) -> bool:
-        return self.static > o
-
-    def __ge__(self, o: Any) -> bool:
-        return self.static >= o
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-class _Number(float):
-    """A hyperparameter's value on PyTorch (eager; fused kernels take Python numbers).
-
-    A ``float`` whose comparisons use the optimizer's configured number, like :class:`_Traced`,
-    so the branches a scheduled value passes through are the same on every backend (SGD keeps
-    updating its momentum buffer at a scheduled momentum of exactly 0, as under TF and JAX).
-    """
-
-    static: float
-
-    def __new__(cls, value: float, static: float) -> _Number:
-        out = super().__new__(cls, value)
-        out.static = static
-        return out
-
-    def __eq__(self, o: Any) -> bool:  # type: ignore[override]
-        return self.static == o
-
-    def __ne__(self, o: Any) -> bool:  # type: ignore[override]
-        return self.static != o
-
-    def __lt__(self, o: Any) -> bool:  # type: ignore[override]
-        return self.static < o
-
-    def __le__(self, o: Any) -> bool:  # type: ignore[override]
-        return self.static <= o
-
-    def __gt__(self, o: Any) -> bool:  # type: ignore[override]
-        return self.static > o
-
-    def __ge__(self, o: Any) -> bool:  # type: ignore[override]
-        return self.static >= o
-
-    __hash__ = float.__hash__
-
-
-_HP_ATTR = "_lrkit_hyperparameters"
-
-
 def _unwrap(optimizer: Any, owner: str) -> Any:
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise TypeError(
@@ -490,37 +462,6 @@ def _unwrap(optimizer: Any, owner: str) -> Any:
         )
     inner = getattr(optimizer, "inner_optimizer", None)  # LossScaleOptimizer applies via its inner one
     return inner if inner is not None else optimizer
-
-
-def _install(opt: Any) -> None:
-    """Wrap this optimizer instance's ``_backend_apply_gradients`` once (every backend routes
-    ``apply``/``stateless_apply``/``fit`` updates through it) to set the scheduled values first."""
-    if _HP_ATTR in opt.__dict__:
-        return
-    object.__setattr__(opt, _HP_ATTR, {})
-    original = opt._backend_apply_gradients
-    eager = keras.backend.backend() == "torch"  # torch kernels take Python floats (foreach alpha=)
-
-    def _backend_apply_gradients(grads: Any, trainable_variables: Any) -> Any:
-        scheduled: dict[str, tuple[float, Schedule]] = opt.__dict__[_HP_ATTR]
-        if not scheduled:
-            return original(grads, trainable_variables)
-        step = opt.iterations  # real updates so far, also under gradient accumulation
-        if eager:
-            k = int(_numpy(step))
-            values = {n: _Number(s(k), base) for n, (base, s) in scheduled.items()}
-        else:
-            t = keras.ops.convert_to_tensor(step)
-            values = {n: _Traced(base, OPS.evaluate(s, t)) for n, (base, s) in scheduled.items()}
-        for n, v in values.items():
-            object.__setattr__(opt, n, v)
-        try:
-            return original(grads, trainable_variables)
-        finally:
-            for n, (base, _) in scheduled.items():
-                object.__setattr__(opt, n, base)
-
-    object.__setattr__(opt, "_backend_apply_gradients", _backend_apply_gradients)
 
 
 def schedule_hyperparameter(optimizer: Any, name: str, schedule: Schedule) -> None:
@@ -577,7 +518,7 @@ def schedule_hyperparameter(optimizer: Any, name: str, schedule: Schedule) -> No
             f"{owner}: `name` must be a hyperparameter of {type(opt).__name__}, one of {numeric}. "
             f"Received: name={name!r}"
         )
-    scheduled = opt.__dict__.get(_HP_ATTR, {})
+    scheduled = _private.scheduled_hyperparameters(opt)
     base = scheduled[name][0] if name in scheduled else getattr(opt, name)
     if not E._is_real(base):
         raise TypeError(
@@ -590,8 +531,7 @@ def schedule_hyperparameter(optimizer: Any, name: str, schedule: Schedule) -> No
             f"and a momentum schedule would be ignored. Build it with a non-zero momentum. "
             f"Received: momentum={base!r}"
         )
-    _install(opt)
-    opt.__dict__[_HP_ATTR][name] = (base, schedule)
+    _private.install_hyperparameter_hook(opt, OPS.evaluate)[name] = (base, schedule)
 
 
 class HyperparameterScheduler(keras.callbacks.Callback):

@@ -156,7 +156,7 @@ def test_lrkit_schedule_scale_reaches_the_compiled_step():
     x = np.ones((8, 1), "float32")
     model.fit(x, x, batch_size=2, epochs=len(SCRIPT), shuffle=False, verbose=0,
               callbacks=[_Script(SCRIPT), cb, rec])
-    assert isinstance(model.optimizer._learning_rate, PlateauLearningRateSchedule)
+    assert model.optimizer.learning_rate is not None
     scales = ref.keras_lrs(SCRIPT, 1.0, mode="min", factor=0.5, patience=1, min_delta=0.0)
 
     def lin(t):  # separately written linear schedule
@@ -193,16 +193,16 @@ def test_model_file_keeps_the_scale(tmp_path):
         warnings.simplefilter("error", UserWarning)  # no "Skipping variable loading"
         loaded = keras.models.load_model(tmp_path / "m.keras")
     lr = loaded.optimizer._learning_rate
-    assert isinstance(lr, PlateauLearningRateSchedule)
-    assert float(keras.ops.convert_to_numpy(lr.scale)) == 0.25
+    assert isinstance(lr, LearningRateSchedule)
+    assert lr.scale == 0.25
     assert len(loaded.optimizer.variables) == n_vars
     assert int(loaded.optimizer.iterations) == 12
-    # A new callback continues from the saved scale (the counters restart, as in Keras).
+    # A new callback continues from the saved scale and counters (best == 1.0 was saved).
     rec = _Kernel()
     cb2 = ReduceLROnPlateau(monitor="score", mode="min", patience=0, factor=0.5, min_delta=0.0)
     loaded.fit(x, x, batch_size=2, epochs=3, verbose=0, callbacks=[_Script([1.0, 1.0, 1.0]), cb2, rec])
     k0 = float(keras.ops.convert_to_numpy(model.layers[-1].kernel)[0, 0])
-    want = [STEPS * 0.025, STEPS * 0.025, STEPS * 0.0125]  # 1st metric is a fresh best; 2nd reduces
+    want = [STEPS * 0.025, STEPS * 0.0125, STEPS * 0.00625]  # 1.0 is no improvement on the saved best
     np.testing.assert_allclose(-np.diff([k0, *rec.kernels]), want, rtol=2e-5)
 
 
@@ -284,3 +284,21 @@ def test_set_state_applies_the_saved_scale(lrkit_schedule):
     model.fit(x, x, batch_size=2, epochs=1, verbose=0, callbacks=[_Script([1.0]), cb, rec])
     np.testing.assert_allclose(-rec.kernels[0], STEPS * 0.025, rtol=2e-5)
     assert cb.get_state()["states"][0]["num_bad_epochs"] == 1
+
+
+def test_plateau_schedule_starts_from_its_given_state():
+    """PlateauLearningRateSchedule sets the initial scale/min_lr; its config records the current ones."""
+    lr = PlateauLearningRateSchedule(lk.constant(0.1), min_lr=0.01, scale=0.5)
+    model = _constant_gradient_model(lr)
+    rec = _Kernel()
+    cb = ReduceLROnPlateau(monitor="score", mode="min", patience=0, factor=0.5, min_delta=0.0, min_lr=0.02)
+    x = np.ones((8, 1), "float32")
+    model.fit(x, x, batch_size=2, epochs=3, verbose=0, callbacks=[_Script([1.0, 1.0, 1.0]), cb, rec])
+    # 0.05 (given scale), then 0.05 (1st metric: a best), then max(0.025, min_lr=0.02)
+    np.testing.assert_allclose(-np.diff([0.0, *rec.kernels]), [STEPS * 0.05, STEPS * 0.05, STEPS * 0.025],
+                               rtol=2e-5)
+    config = keras.optimizers.schedules.serialize(lr)
+    assert config["config"]["scale"] == 0.125 and config["config"]["min_lr"] == pytest.approx(0.02)
+    again = keras.optimizers.schedules.deserialize(json.loads(json.dumps(config)))
+    assert isinstance(again, PlateauLearningRateSchedule)
+    assert float(again(0)) == pytest.approx(0.02)
