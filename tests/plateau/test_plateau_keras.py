@@ -250,7 +250,8 @@ def test_missing_key_and_nonfinite_metric():
     ({"factor": 1.0}, ValueError, "factor"),
     ({"patience": -1}, ValueError, "`patience` must be"),
     ({"min_lr": -1.0}, ValueError, "`min_lr` must be"),
-    ({"cooldown": 0.5}, TypeError, "`cooldown` must be"),
+    ({"cooldown": 0.5}, ValueError, "`cooldown` must be"),  # not a whole number (SPEC 7)
+    ({"cooldown": "1"}, TypeError, "`cooldown` must be"),
     ({"monitor": 3}, TypeError, "`monitor` must be"),
 ])
 def test_bad_arguments(kw, exc, match):
