@@ -397,8 +397,10 @@ def test_bad_arguments_name_the_argument() -> None:
         lkk.LearningRateSchedule(0.1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"`gradient_accumulation_steps`.*Received: gradient_accumulation_steps=0"):
         lkk.LearningRateSchedule(SCHEDULE, gradient_accumulation_steps=0)
+    with pytest.raises(ValueError, match="gradient_accumulation_steps"):
+        lkk.LearningRateSchedule(SCHEDULE, gradient_accumulation_steps=2.5)  # not a whole number
     with pytest.raises(TypeError, match="gradient_accumulation_steps"):
-        lkk.LearningRateSchedule(SCHEDULE, gradient_accumulation_steps=2.5)  # type: ignore[arg-type]
+        lkk.LearningRateSchedule(SCHEDULE, gradient_accumulation_steps="2")  # type: ignore[arg-type]
     # An integral float is the integer it equals (SPEC 7).
     assert lkk.LearningRateSchedule(SCHEDULE, gradient_accumulation_steps=2.0).gradient_accumulation_steps == 2
     with pytest.raises(ValueError, match=r"`per`.*Received: per='batch'"):
