@@ -13,6 +13,7 @@ from lrkit import _errors as E
 from lrkit._base import Schedule
 from lrkit._range_test import DivergenceMonitor, Progress, RangeTestResult, range_test_ramp
 from lrkit._range_test import lr_range_test as _analyse
+from lrkit.backends import _keras_private as _private
 from lrkit.backends._keras_ops import OPS
 
 __all__ = ["LRRangeTest", "lr_range_test"]
@@ -38,14 +39,9 @@ def _numpy(v: Any) -> np.ndarray:
     return np.array(x)  # jax
 
 
-def _learning_rate_object(opt: Any) -> Any:
-    """What the optimizer was given as ``learning_rate``: its lr variable, or a schedule/callable.
-
-    Keras has no public accessor for the schedule object (``optimizer.learning_rate`` returns its
-    current value); ``_learning_rate`` is where every Keras 3 optimizer keeps it
-    (``keras/src/optimizers/base_optimizer.py``). The only private read of the range test.
-    """
-    return opt._learning_rate
+# What the optimizer was given as ``learning_rate`` (its lr variable, or a schedule/callable): a
+# private read, kept with lrkit's other Keras internals in ``_keras_private`` (pinned to a version).
+_learning_rate_object = _private.learning_rate_object
 
 
 class _Ramp(keras.optimizers.schedules.LearningRateSchedule):
