@@ -317,8 +317,8 @@ _REFINE = 1_000_000
 class _Gaps:
     """Running comparison of two schedules over increasing batches of steps."""
 
-    def __init__(self, a: Any, b: Any, rtol: float, atol: float) -> None:
-        self.a, self.b, self.rtol, self.atol = a, b, rtol, atol
+    def __init__(self, a: Any, b: Any, rtol: float, atol: float, refine: int) -> None:
+        self.a, self.b, self.rtol, self.atol, self.refine = a, b, rtol, atol, refine
         self.first: int | None = None
         self.after = -1  # the sample before ``first`` (``first - 1`` when ``first`` is exact)
         self.gap, self.at, self.last = -1.0, 0, -1
@@ -336,7 +336,7 @@ class _Gaps:
             j = int(np.argmax(bad))
             prev = int(xs[j - 1]) if j else self.last
             first, after = int(xs[j]), prev
-            if first - prev > 1 and first - prev - 1 <= _REFINE:  # a sampled gap: find where it begins
+            if first - prev > 1 and first - prev - 1 <= self.refine:  # a sampled gap: find where it begins
                 between = np.arange(prev + 1, first, dtype=np.int64)
                 _, inner = self.bad(between)
                 if inner.any():
@@ -350,14 +350,16 @@ class _Gaps:
 
 
 def first_difference(
-    a: Any, b: Any, steps: int, rtol: float = 1e-9, atol: float = 0.0, max_samples: int = MAX_SAMPLES
+    a: Any, b: Any, steps: int, rtol: float = 1e-9, atol: float = 0.0, max_samples: int | None = None
 ) -> dict[str, Any]:
     """Compare two schedules over ``[0, steps]``: at every step, or at most ``max_samples`` steps.
 
     Up to ``max_samples`` steps every step is compared. Beyond, the comparison covers every
     breakpoint ``b - 1``, ``b``, ``b + 1`` of either schedule (where pieces change) and evenly spread
     steps in between; where a difference first shows at a sample, the gap before it is scanned step
-    by step (if at most ``_REFINE`` steps long) so ``first`` is the first differing step there.
+    by step (if at most ``_REFINE`` steps long, fewer for big schedules) so ``first`` is the first
+    differing step there. ``max_samples`` defaults to ``MAX_SAMPLES``, fewer for schedules of many
+    nodes (``lrkit._plot.sample_budget``), so the work stays bounded whatever the schedules.
 
     Returns:
       A dict with ``first`` (first step where ``|a - b| > atol + rtol * max(|a|, |b|)``, or
@@ -366,7 +368,12 @@ def first_difference(
       (the number of steps compared when not every step was, else ``None``) and ``capped`` (some
       schedule had more breakpoints than were included).
     """
-    g = _Gaps(a, b, rtol, atol)
+    from lrkit._plot import sample_budget
+
+    if max_samples is None:
+        max_samples = sample_budget([a, b])
+    refine = min(_REFINE, max_samples // 10)
+    g = _Gaps(a, b, rtol, atol, refine)
     sampled, capped = None, False
     if steps + 1 <= max_samples:
         for lo in range(0, steps + 1, _CHUNK):
@@ -375,7 +382,7 @@ def first_difference(
         from lrkit._plot import sorted_unique, special_steps, uniform_steps
 
         special, capped = special_steps([a, b], steps, limit=max_samples // 10)
-        n = max(2, max_samples - len(special) - _REFINE)
+        n = max(2, max_samples - len(special) - refine)
         sampled, start = 0, 0
         for lo in range(0, n, _CHUNK):
             grid = uniform_steps(steps, n, lo, min(n, lo + _CHUNK))
@@ -398,10 +405,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     a = bind_run(load_spec(args.spec_a, "SPEC_A"), args, "SPEC_A")
     b = bind_run(load_spec(args.spec_b, "SPEC_B"), args, "SPEC_B")
     steps = _steps_for([a, b], args.steps)
-    r = first_difference(a, b, steps, rtol=args.rtol)
+    from lrkit._plot import sample_budget
+
+    budget = sample_budget([a, b])
+    r = first_difference(a, b, steps, rtol=args.rtol, max_samples=budget)
     if r["sampled"] is not None:
         more = " (the first ones only: too many to list)" if r["capped"] else ""
-        _note("diff", f"{steps + 1} steps are more than {MAX_SAMPLES}: compared {r['sampled']} of them, "
+        _note("diff", f"{steps + 1} steps are more than {budget}: compared {r['sampled']} of them, "
                       f"every breakpoint b-1, b, b+1 of either schedule{more} and evenly spread steps between")
     print(f"A: {args.spec_a}")
     print(f"B: {args.spec_b}")

@@ -58,6 +58,27 @@ MAX_STEPS = 2**53
 MAX_BREAKPOINTS = 1_000_000
 
 
+#: Node evaluations (schedule nodes times steps) a sampler spends at most: a big schedule (a product
+#: of a hundred nodes, a config of a million numbers) gets proportionally fewer samples.
+MAX_WORK = 4 * MAX_SAMPLES
+
+
+def nodes(schedule: Any) -> int:
+    """The number of nodes in a schedule's tree (the cost of evaluating it at one step, roughly)."""
+    count, stack = 0, [schedule]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(node._child_nodes())
+    return count
+
+
+def sample_budget(schedules: list[Any]) -> int:
+    """Steps a sampler may evaluate for ``schedules`` together: ``MAX_SAMPLES``, fewer for big trees
+    (``MAX_WORK`` node evaluations in all), and never fewer than 10,000."""
+    return max(10_000, min(MAX_SAMPLES, MAX_WORK // max(1, sum(nodes(s) for s in schedules))))
+
+
 def breakpoints(schedule: Any, steps: int, limit: int = 10_000) -> tuple[int, ...]:
     """The first ``limit`` breakpoints ``b`` with ``0 < b <= steps``."""
     return schedule.breakpoints(steps + 1)[:limit]

@@ -157,3 +157,16 @@ def test_a_directory_or_device_is_not_a_config(tmp_path) -> None:
 def test_numbers_and_nesting_in_expressions_are_limited(spec: str) -> None:
     p = cli_run.run_bounded("show", spec)
     cli_run.assert_one_line_error(p, 2, "argument SPEC")
+
+
+def test_diff_of_big_schedules_samples_fewer_steps() -> None:
+    # 100 nodes per schedule: each step costs 100 evaluations, so fewer steps are sampled (the work,
+    # not the step count, is what stays bounded); every sampled step is still exact.
+    spec = " * ".join(f"step(1.0, 0.999, {k})" for k in range(1, 101))
+    other = " * ".join(f"step(1.0, 0.999, {k})" for k in range(1, 100)) + " * step(1.0, 0.998, 100)"
+    p = cli_run.run_bounded("diff", spec, other, "--steps", str(T))
+    assert p.returncode == 1, p.stderr
+    n = int(p.stderr.split("steps are more than ")[1].split(":")[0])
+    assert 10_000 <= n < 1_000_000
+    # The last factors first differ at step 100, where step(1.0, 0.999/0.998, 100) first decays.
+    assert p.stdout.splitlines()[2].startswith("first difference at step 100: ")
