@@ -39,7 +39,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from lrkit._plot import MAX_SAMPLES, MAX_STEPS
+from lrkit._plot import MAX_STEPS
 
 USAGE_ERROR = 2
 FAILURE = 1
