@@ -39,7 +39,7 @@ def test_sections_and_images() -> None:
 
 def test_cli_examples_print_what_the_readme_says() -> None:
     helpers.need("core")
-    text = blocks("bash")[2]
+    text = next(b for b in blocks("bash") if "lrkit diff " in b)  # the command-line examples
     p = cli_run.run("show", "warmup(cosine(3e-4, 3e-5, 10000), 500)", "--steps", "10500", "--every", "1500")
     printed = [ln.strip() for ln in p.stdout.splitlines()]
     for line in text.splitlines():
