@@ -54,9 +54,12 @@ __all__ = [
 ]
 
 
-def _schedule_arg(owner: str, schedule: Any) -> Schedule:
+def _schedule_arg(owner: str, schedule: Any, total_steps: Any = None) -> Schedule:
+    """``schedule``, bound to ``total_steps`` (refused if it has percentages of the run and no length)."""
     if isinstance(schedule, Schedule):
-        return schedule
+        from lrkit._time import resolve
+
+        return resolve(owner, schedule, total_steps)  # type: ignore[no-any-return]
     raise TypeError(
         f"{owner}: `schedule` must be an lrkit schedule (e.g. lrkit.cosine(...)). "
         f"Received: schedule={schedule!r} of type {type(schedule).__name__}"
@@ -143,13 +146,10 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         gradient_accumulation_steps: int | None = None,
         total_steps: int | None = None,
     ) -> None:
-        from lrkit._time import resolve
-
-        written = _schedule_arg("LearningRateSchedule", schedule)
-        #: The schedule as written (percentages kept: what get_config saves) and as run.
-        self._written = written
+        #: The schedule as run (percentages of the run bound) and as written (what get_config saves).
+        self.schedule = _schedule_arg("LearningRateSchedule", schedule, total_steps)
+        self._written = schedule
         self.total_steps = None if total_steps is None else E.positive_int("LearningRateSchedule", "total_steps", total_steps)
-        self.schedule = resolve("LearningRateSchedule", written, total_steps)
         self.gradient_accumulation_steps = _accumulation_arg(
             "LearningRateSchedule", gradient_accumulation_steps
         )
@@ -363,6 +363,8 @@ class LearningRateScheduler(keras.callbacks.Callback):
       steps_per_epoch: ``None`` or, with ``per="epoch"`` only, a positive integer: optimizer updates
         per epoch.
       verbose: ``0`` (quiet) or ``1`` (print the rate at each epoch start).
+      total_steps: the run's length on the schedule's own clock (updates for ``per="step"``, epochs
+        for ``per="epoch"``), which resolves durations written as percentages of the run.
 
     Examples:
       >>> import keras, lrkit as lk
@@ -377,10 +379,11 @@ class LearningRateScheduler(keras.callbacks.Callback):
         per: str = "step",
         steps_per_epoch: int | None = None,
         verbose: int = 0,
+        total_steps: int | None = None,
     ) -> None:
         super().__init__()
         owner = "LearningRateScheduler"
-        self.schedule = _schedule_arg(owner, schedule)
+        self.schedule = _schedule_arg(owner, schedule, total_steps)
         self.per = E.choice(owner, "per", per, ("step", "epoch"))
         self.steps_per_epoch = None
         if steps_per_epoch is not None:
@@ -464,7 +467,7 @@ def _unwrap(optimizer: Any, owner: str) -> Any:
     return inner if inner is not None else optimizer
 
 
-def schedule_hyperparameter(optimizer: Any, name: str, schedule: Schedule) -> None:
+def schedule_hyperparameter(optimizer: Any, name: str, schedule: Schedule, *, total_steps: int | None = None) -> None:
     """Drive an optimizer hyperparameter other than the learning rate from an lrkit schedule.
 
     After this call every update of ``optimizer`` (in ``model.fit``, ``optimizer.apply`` or a
@@ -487,6 +490,8 @@ def schedule_hyperparameter(optimizer: Any, name: str, schedule: Schedule) -> No
         for it (``weight_decay=0.0``, not ``None``), and a non-zero ``momentum`` for SGD/RMSprop,
         which only keep momentum slots when it is non-zero.
       schedule: an lrkit ``Schedule`` (its values are used as they are).
+      total_steps: the run's number of updates, which resolves durations written as percentages
+        of the run (``"5%"``); required if the schedule has any.
 
     Raises:
       TypeError: ``optimizer`` is not a Keras optimizer, ``schedule`` not a schedule, ``name``
@@ -502,7 +507,7 @@ def schedule_hyperparameter(optimizer: Any, name: str, schedule: Schedule) -> No
     """
     owner = "schedule_hyperparameter"
     opt = _unwrap(optimizer, owner)
-    schedule = _schedule_arg(owner, schedule)
+    schedule = _schedule_arg(owner, schedule, total_steps)
     if not isinstance(name, str):
         raise TypeError(f"{owner}: `name` must be a string. Received: name={name!r} of type {type(name).__name__}")
     if name in ("learning_rate", "lr", "_learning_rate"):
@@ -545,6 +550,7 @@ class HyperparameterScheduler(keras.callbacks.Callback):
     Args:
       name: the optimizer attribute, e.g. ``"momentum"``, ``"beta_1"``, ``"weight_decay"``.
       schedule: an lrkit ``Schedule`` in steps (``lrkit.per_epoch`` for one written in epochs).
+      total_steps: the run's number of updates, which resolves percentages of the run.
 
     Examples:
       >>> import lrkit as lk
@@ -552,7 +558,7 @@ class HyperparameterScheduler(keras.callbacks.Callback):
       >>> cb = HyperparameterScheduler("momentum", lk.linear(0.95, 0.85, 1000))
     """
 
-    def __init__(self, name: str, schedule: Schedule) -> None:
+    def __init__(self, name: str, schedule: Schedule, *, total_steps: int | None = None) -> None:
         super().__init__()
         if not isinstance(name, str):
             raise TypeError(
@@ -560,7 +566,7 @@ class HyperparameterScheduler(keras.callbacks.Callback):
                 f"of type {type(name).__name__}"
             )
         self.name = name
-        self.schedule = _schedule_arg("HyperparameterScheduler", schedule)
+        self.schedule = _schedule_arg("HyperparameterScheduler", schedule, total_steps)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         opt = getattr(self.model, "optimizer", None)

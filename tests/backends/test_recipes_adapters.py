@@ -117,3 +117,22 @@ def test_plot_binds_total_steps() -> None:
     x, y = ax.lines[0].get_data()
     np.testing.assert_allclose(y, expected([int(t) for t in x]), rtol=1e-12, atol=1e-15)
     plt.close(ax.figure)
+
+
+@pytest.mark.skipif(not requested("keras"), reason="keras not requested")
+def test_keras_callbacks_and_hyperparameters_take_total_steps() -> None:
+    import keras
+
+    from lrkit.backends.keras import HyperparameterScheduler, LearningRateScheduler, schedule_hyperparameter
+
+    momentum = lk.linear(0.85, 0.95, "50%")
+    for make in (lambda **kw: LearningRateScheduler(RECIPE, **kw),
+                 lambda **kw: HyperparameterScheduler("momentum", momentum, **kw)):
+        with pytest.raises(ValueError, match=r": .*total_steps"):
+            make()
+    assert LearningRateScheduler(RECIPE, total_steps=N).schedule == IN_STEPS
+    assert HyperparameterScheduler("momentum", momentum, total_steps=N).schedule == lk.linear(0.85, 0.95, 50)
+    opt = keras.optimizers.SGD(0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"schedule_hyperparameter: .*total_steps"):
+        schedule_hyperparameter(opt, "momentum", momentum)
+    schedule_hyperparameter(opt, "momentum", momentum, total_steps=N)
