@@ -11,7 +11,8 @@ Both models are identical (a small MLP, AdamW) except for the learning rate:
 ``LearningRateSchedule(lk.warmup(lk.cosine(peak, 0.0, D), W))``, the same curve (checked first).
 Each is compiled by one warm-up ``fit``; then timed ``fit`` calls alternate between the two in this
 process. The script prints the fastest and the median epoch of each and the ratio lrkit / Keras of
-the fastest (the least disturbed by other load on the machine; target: within 1.05). On PyTorch,
+the fastest (the least disturbed by other load on the machine; target: within 1.02, with lrkit
+evaluating in float64 and rounding once to float32). On PyTorch,
 torch runs single-threaded so the two runs do not fight over cores.
 """
 

@@ -440,7 +440,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def _probe(schedule: Any, steps: int, n: int = 400) -> np.ndarray:
     """About ``n`` evenly spread steps plus every breakpoint b-1, b, b+1, within ``[0, steps]``."""
-    xs = set(np.linspace(0, steps, min(n, steps + 1)).round().astype(int).tolist())
+    xs = set(np.linspace(0, steps, min(n, steps + 1)).round().astype(np.int64).tolist())
     from lrkit._plot import breakpoints
 
     for bp in breakpoints(schedule, steps, limit=1000):
@@ -448,59 +448,72 @@ def _probe(schedule: Any, steps: int, n: int = 400) -> np.ndarray:
     return np.asarray(sorted(x for x in xs if 0 <= x <= steps), dtype=np.int64)
 
 
-#: ``compare`` steps a real torch optimizer through at most this many updates.
-TORCH_STEPS = 100_000
+#: ``compare`` runs real torch updates contiguously up to here; later probes are reached by
+#: loading a state dict one step short (a resumed run), so any step is reported in bounded time.
+TORCH_CONTIGUOUS = 2_000
+
+#: optax counts (and Keras's ``optimizer.iterations`` on JAX) are int32.
+INT32_MAX = 2**31 - 1
+
+#: Steps past 2**53 are not integers in float64, the reference's own precision.
+FLOAT64_EXACT = 2**53
 
 
-def _run_torch(schedule: Any, steps: int) -> tuple[np.ndarray, np.ndarray, str]:
+def _run_torch(schedule: Any, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     import torch
 
     from lrkit.backends.torch import LRScheduler
 
+    # A float32 parameter reset to 0 before each update, gradient 1: -param is the applied lr.
     param = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([param], lr=1.0)
     sched = LRScheduler(opt, schedule)
-    steps = min(steps, TORCH_STEPS)
-    out = np.empty(steps + 1)
-    for k in range(steps + 1):
-        out[k] = opt.param_groups[0]["lr"]
+    out = np.empty(len(xs))
+    done = 0  # updates applied so far
+    for i, k in enumerate(xs.tolist()):
+        if k - done > TORCH_CONTIGUOUS:
+            if done == 0:
+                opt.step()  # no gradient yet: nothing moves; keeps torch's step-order check quiet
+            state = sched.state_dict()
+            state["last_epoch"] = k - 1
+            sched.load_state_dict(state)
+            sched.step()
+            done = k
+        while done < k:
+            if done == 0:
+                opt.step()  # no gradient yet: nothing moves; keeps torch's step-order check quiet
+            sched.step()
+            done += 1
+        with torch.no_grad():
+            param.zero_()
         param.grad = torch.ones(1)
         opt.step()
+        out[i] = -float(param.item())
         sched.step()
-    return np.arange(steps + 1), out, f"LRScheduler in torch.optim.SGD, {steps + 1} steps"
+        done += 1
+    return xs, out, f"LRScheduler in torch.optim.SGD (float32 parameter), {len(xs)} steps"
 
 
-def _run_keras(schedule: Any, steps: int) -> tuple[np.ndarray, np.ndarray, str]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+def _run_keras(schedule: Any, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     import keras
 
     from lrkit.backends.keras import LearningRateSchedule
 
     lrs = LearningRateSchedule(schedule)
-    xs = _probe(schedule, steps)
-    how = f"LearningRateSchedule on the {keras.backend.backend()} backend, {len(xs)} probe steps"
-    try:  # one call on a vector of steps; the optimizer's scalar int64 counter is the fallback
-        out = np.asarray(keras.ops.convert_to_numpy(lrs(keras.ops.convert_to_tensor(xs, dtype="int64"))),
-                         dtype=np.float64)
-        if out.shape == xs.shape:
-            return xs, out, how
-    except Exception:
-        pass
-    out = np.asarray([float(keras.ops.convert_to_numpy(lrs(keras.ops.convert_to_tensor(int(x), dtype="int64"))))
-                      for x in xs])
-    return xs, out, how
+    dtype = "int32" if keras.backend.backend() == "jax" else "int64"  # optimizer.iterations
+    how = f"LearningRateSchedule on the {keras.backend.backend()} backend ({dtype} step), {len(xs)} steps"
+    out = keras.ops.convert_to_numpy(lrs(keras.ops.convert_to_tensor(xs, dtype=dtype)))
+    return xs, np.asarray(out, dtype=np.float64), how
 
 
-def _run_optax(schedule: Any, steps: int) -> tuple[np.ndarray, np.ndarray, str]:
+def _run_optax(schedule: Any, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     import jax
     import jax.numpy as jnp
 
     from lrkit.backends.optax import schedule as to_optax
 
-    fn = to_optax(schedule)
-    xs = _probe(schedule, steps, n=2000)
-    got = jax.jit(jax.vmap(fn))(jnp.asarray(xs, dtype=jnp.int32))
-    return xs, np.asarray(got, dtype=np.float64), f"schedule under jax.jit + jax.vmap ({got.dtype}), {len(xs)} probe steps"
+    got = jax.jit(jax.vmap(to_optax(schedule)))(jnp.asarray(xs, dtype=jnp.int32))
+    return xs, np.asarray(got, dtype=np.float64), f"schedule under jax.jit + jax.vmap ({got.dtype}), {len(xs)} steps"
 
 
 def _installed(module: str) -> bool:
@@ -514,6 +527,47 @@ def _installed(module: str) -> bool:
         return False
 
 
+def _keras_unavailable() -> str | None:
+    """Why Keras cannot run here (its backend missing), in one line; ``None`` if it imports."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        import keras  # noqa: F401
+    except ImportError as e:
+        missing = getattr(e, "name", None)
+        if missing and missing.split(".")[0] != "keras":
+            backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+            return (f"Keras backend {backend!r} is not installed (no module {missing!r}): "
+                    f"pip install {missing.split('.')[0]}, or set KERAS_BACKEND=jax or torch")
+        return f"keras cannot be imported ({type(e).__name__}: {_one_line(e)})"
+    return None
+
+
+def _counter_top(name: str) -> int:
+    """The largest step a framework's update counter holds (and the reference can say exactly)."""
+    if name == "optax":
+        return INT32_MAX
+    if name == "keras":
+        import keras
+
+        return INT32_MAX if keras.backend.backend() == "jax" else FLOAT64_EXACT
+    return FLOAT64_EXACT
+
+
+def float32_ulps(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """float32 ulps between applied values and ``float32`` of the float64 reference.
+
+    Exact 0 where the reference is 0 (anything else counts as 2**40); a subnormal reference may
+    be flushed to 0.
+    """
+    g = np.asarray(got, dtype=np.float64).astype(np.float32)
+    r = np.asarray(ref, dtype=np.float64).astype(np.float32)
+    d = np.abs(g.view(np.int32).astype(np.int64) - r.view(np.int32).astype(np.int64))
+    d[(np.abs(r) < np.finfo(np.float32).tiny) & (g == 0)] = 0
+    bad = ~(np.asarray(got) >= 0) | ((np.asarray(ref) == 0) & (np.asarray(got) != 0))
+    d[bad] = 2**40
+    return d
+
+
 _ADAPTERS = (
     ("torch", ("torch",), _run_torch, "torch"),
     ("keras", ("keras",), _run_keras, "keras"),
@@ -522,40 +576,66 @@ _ADAPTERS = (
 
 
 def compare(schedule: Any, steps: int) -> list[dict[str, Any]]:
-    """Run ``schedule`` through every installed adapter; one result dict per framework."""
+    """Run ``schedule`` through every installed adapter; one result dict per framework.
+
+    Each adapter is evaluated at the probe steps its step counter can hold (``capped`` says up to
+    where, when that is below ``steps``) and measured in float32 ulps against ``float32`` of the
+    float64 core value.
+    """
     results = []
+    probes = _probe(schedule, steps)
     for name, modules, run, extra in _ADAPTERS:
         missing = [m for m in modules if not _installed(m)]
         if missing:
             results.append({"name": name, "status": "skipped",
                             "note": f"{' and '.join(missing)} not installed (pip install 'lrkit[{extra}]')"})
             continue
+        if name == "keras":
+            why = _keras_unavailable()
+            if why:
+                results.append({"name": name, "status": "skipped", "note": why})
+                continue
         try:
-            xs, got, how = run(schedule, steps)
+            top = _counter_top(name)
+            xs = probes[probes <= top]
+            if top < steps:
+                xs = np.unique(np.append(xs, top))
+            xs, got, how = run(schedule, xs)
         except Exception as e:  # an adapter that is missing or fails is reported, not fatal
             results.append({"name": name, "status": "error", "note": f"{type(e).__name__}: {_one_line(e)}"})
             continue
         ref = schedule(xs.astype(np.float64))
-        dev = np.abs(got - ref)
-        rel = dev / np.maximum(np.abs(ref), np.finfo(np.float64).tiny)
-        i = int(np.argmax(dev))
+        d = float32_ulps(got, ref)
+        i = int(np.argmax(d))
         results.append({"name": name, "status": "ok", "note": how, "xs": xs, "values": got,
-                        "max_abs": float(dev[i]), "at": int(xs[i]), "max_rel": float(rel.max())})
+                        "ulps": int(d[i]), "at": int(xs[i]), "exact": float(np.mean(d == 0)),
+                        "max_abs": float(np.max(np.abs(got - ref))),
+                        "capped": top if top < steps else None})
     return results
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """``lrkit compare``: every installed adapter against the float64 reference."""
+    """``lrkit compare``: every installed adapter against the float64 core, in float32 ulps."""
     s = bind_run(load_spec(args.spec), args)
     steps = _steps_for([s], args.steps)
+    if steps > FLOAT64_EXACT:
+        print(f"lrkit compare: note: steps capped at 2**53 = {FLOAT64_EXACT} (the largest a float64 "
+              f"reference holds exactly); asked for {steps}", file=sys.stderr)
+        steps = FLOAT64_EXACT
     print(f"schedule: {s!r}")
-    print(f"reference: lrkit float64 (numpy), steps 0..{steps}")
+    print(f"reference: float32 of lrkit's float64 core value, probe steps in 0..{steps}")
     results = compare(s, steps)
-    failed = False
+    failed, off = False, []
     for r in results:
         if r["status"] == "ok":
-            print(f"{r['name']:<6} max |deviation| {r['max_abs']:.3g} at step {r['at']}, "
-                  f"max relative {r['max_rel']:.3g}  [{r['note']}]")
+            verdict = "exact" if r["ulps"] == 0 else "within one ulp" if r["ulps"] == 1 else "MORE THAN ONE ULP"
+            print(f"{r['name']:<6} max deviation {r['ulps']} float32 ulp at step {r['at']} ({verdict}; "
+                  f"float32(s(k)) exactly at {r['exact']:.2%} of steps)  [{r['note']}]")
+            if r["ulps"] > 1:
+                off.append(f"{r['name']} ({r['ulps']} ulps at step {r['at']})")
+            if r["capped"] is not None:
+                print(f"lrkit compare: note: {r['name']} counts updates in int32: probed up to step "
+                      f"{r['capped']} (of {steps})", file=sys.stderr)
         else:
             failed |= r["status"] == "error"
             print(f"{r['name']:<6} {r['status']}: {r['note']}")
@@ -566,11 +646,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
         ax = fig.axes[0]
         for r in results:
             if r["status"] == "ok":
-                ax.plot(r["xs"], r["values"], ".", markersize=2, label=f"{r['name']} (max dev {r['max_abs']:.2g})")
+                ax.plot(r["xs"], r["values"], ".", markersize=2, label=f"{r['name']} (max {r['ulps']} float32 ulp)")
         ax.legend(loc="best", fontsize=8)
         _save_or_show(fig, args.output)
     if failed:
         print("lrkit compare: error: an adapter failed (see above)", file=sys.stderr)
+        return FAILURE
+    if off:
+        print(f"lrkit compare: error: more than one float32 ulp from the core: {', '.join(off)}", file=sys.stderr)
         return FAILURE
     return 0
 

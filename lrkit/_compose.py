@@ -146,11 +146,11 @@ class Warmup(Schedule):
         n = float(self.steps)
         tf = ops.minimum(ops.to_float(t), n)
         if self.shape == "linear":
-            w = tf / n
+            w = ops.div(tf, n)
             return self.start * (1.0 - w) + target * w
         if self.shape == "cosine":
-            return _cos_anneal(ops, self.start, target, (n - tf) / n)
-        return self.start * ops.power(target / self.start, tf / n)
+            return _cos_anneal(ops, self.start, target, ops.div(n - tf, n))
+        return self.start * ops.power(target / self.start, ops.div(tf, n))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         child = self.schedule._eval_fn(ops)

@@ -53,6 +53,15 @@ class Ops:
     def full(self, t: Any, value: float) -> Any:
         return self.to_float(t) * 0.0 + value
 
+    def div(self, x: Any, d: float) -> Any:
+        """``x / d`` for a float ``x`` computed from the step and a constant ``d``, correctly rounded.
+
+        Where a curve must land exactly on a whole number (a cycle's start, the bottom of a cyclic
+        curve at 0) the core divides through this: XLA compiles division by a constant as
+        multiplication by its reciprocal, one ulp off; the JAX and Keras tables override it.
+        """
+        return x / d
+
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         raise NotImplementedError
 

@@ -96,14 +96,14 @@ class Cooldown(Schedule):
         v0: float = self._from  # type: ignore[attr-defined]
         n = float(self.steps)
         done = ops.minimum(ops.to_float(u), n)  # steps of the cooldown done
-        r = (n - done) / n  # fraction of the cooldown left, exact
+        r = ops.div(n - done, n)  # fraction of the cooldown left, exact (correctly rounded under XLA too)
         if self.shape == "linear":
             return v0 * r + self.end * (1.0 - r)
         if self.shape == "cosine":
             return _cos_anneal(ops, v0, self.end, r)
         if self.shape == "sqrt":
-            # done / n, not 1 - r: XLA divides by a reciprocal, and 1 - r can come out below 0.
-            return self.end + (v0 - self.end) * (1.0 - ops.sqrt(done / n))
+            # done / n, not 1 - r: 1 - r can come out below 0.
+            return self.end + (v0 - self.end) * (1.0 - ops.sqrt(ops.div(done, n)))
         return self.end + (v0 - self.end) * (r * (2.0 - r))  # 1 - x**2 = r (2 - r), x = 1 - r
 
     def _range(self, until: int) -> tuple[float, float]:

@@ -100,9 +100,9 @@ def _every(k: int, until: int) -> list[int]:
 def _remaining(ops: Ops, t: Any, steps: int | float) -> Any:
     """``(steps - min(t, steps)) / steps`` as a float, with the subtraction done before dividing."""
     n = float(steps)  # a float: a Python int past int32 would overflow under JAX
-    # At most 1: XLA divides by a float32 reciprocal, and 3 * (1 / 3) is 1 + 3e-8 (which made
-    # `end * (1 - r)` negative at step 0).
-    return ops.minimum((n - ops.minimum(ops.to_float(t), n)) / n, 1.0)
+    # Correctly rounded (``ops.div``: XLA would divide by a reciprocal, and 3 * (1 / 3) in float32
+    # is 1 + 3e-8, which made `end * (1 - r)` negative at step 0), and at most 1 in any case.
+    return ops.minimum(ops.div(n - ops.minimum(ops.to_float(t), n), n), 1.0)
 
 
 @register
@@ -203,7 +203,7 @@ class CosineWave(Schedule):
     def _eval(self, t: Any, ops: Ops) -> Any:
         # (t / steps) * cycles, in this order: transformers' cosine_with_restarts computes
         # `num_cycles * progress`, and a restart lands on the same step only if rounded alike.
-        phase = ops.to_float(t) / float(self.steps) * self.cycles  # cycles completed
+        phase = ops.div(ops.to_float(t), float(self.steps)) * self.cycles  # cycles completed
         eps = ops.eps(phase)
         if self.restart and eps > 2.0**-52:
             # float32 (JAX): XLA divides by a reciprocal, so a whole number of cycles can come out
@@ -263,7 +263,7 @@ class Exponential(Schedule):
         if self.staircase:  # whole periods in the step's own type: exact (XLA divides by a reciprocal)
             p = ops.to_float(ops.floordiv(t, self.every))
         else:
-            p = ops.to_float(t) / float(self.every)
+            p = ops.div(ops.to_float(t), float(self.every))
         # start == 0 stays 0 even where rate ** p overflows (0 * inf would be NaN).
         v = _times_power(ops, self.start, self.rate, p) if self.start != 0.0 else ops.full(t, 0.0)
         if self.end is None or self.rate == 1.0:
@@ -486,7 +486,7 @@ class InverseSqrt(Schedule):
         _set(self, "timescale", E.duration(self.kind, "timescale", self.timescale))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        return self.start / ops.sqrt(1.0 + ops.to_float(t) / float(self.timescale))
+        return self.start / ops.sqrt(1.0 + ops.div(ops.to_float(t), float(self.timescale)))
 
     def _range(self, until: int) -> tuple[float, float]:
         last = self.start / math.sqrt(1.0 + float(until) / float(self.timescale))
@@ -513,7 +513,7 @@ class InverseTime(Schedule):
         if self.staircase:  # whole periods in the step's own type: exact (XLA divides by a reciprocal)
             p = ops.to_float(ops.floordiv(t, self.every))
         else:
-            p = ops.to_float(t) / float(self.every)
+            p = ops.div(ops.to_float(t), float(self.every))
         return self.start / (1.0 + self.rate * p)
 
     def _range(self, until: int) -> tuple[float, float]:
@@ -559,9 +559,10 @@ class Cyclic(Schedule):
         total = up + float(self.down if self.down is not None else self.up)
         ratio = up / total
         tf = ops.to_float(t)
-        cycle = ops.floor(1.0 + tf / total)
-        x = 1.0 + tf / total - cycle
-        scale = ops.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
+        q = ops.div(tf, total)  # correctly rounded: whole at every cycle's start, so x is 0 there
+        cycle = ops.floor(1.0 + q)
+        x = 1.0 + q - cycle
+        scale = ops.where(x <= ratio, ops.div(x, ratio), ops.div(x - 1.0, ratio - 1.0))
         height = (self.high - self.low) * scale
         if self.mode == "triangular2":
             height = height * (1.0 / ops.power(2.0, cycle - 1.0))
@@ -643,9 +644,9 @@ class OneCycle(Schedule):
         for i in reversed(range(len(phases))):
             a, b, va, vb = phases[i]
             if self.anneal == "cosine":
-                v = _cos_anneal(ops, va, vb, (b - tf) / (b - a))
+                v = _cos_anneal(ops, va, vb, ops.div(b - tf, b - a))
             else:
-                v = (vb - va) * ((tf - a) / (b - a)) + va
+                v = (vb - va) * ops.div(tf - a, b - a) + va
             out = v if out is None else ops.where(tf <= b, v, out)
         return out if self.anneal == "cosine" else ops.maximum(out, 0.0)
 
@@ -732,7 +733,7 @@ class CosineRestarts(Schedule):
     def _eval(self, t: Any, ops: Ops) -> Any:
         i, local, length = _cycle(ops, t, self.period, self.period_mult)
         top = _times_power(ops, self.start, self.decay, i) if self.decay != 1.0 and self.start != 0.0 else self.start
-        return _cos_anneal(ops, top, self.end, (length - local) / length)
+        return _cos_anneal(ops, top, self.end, ops.div(length - local, length))
 
     def _range(self, until: int) -> tuple[float, float]:
         p, m = float(self.period), self.period_mult
@@ -899,18 +900,18 @@ class WarmupStableDecay(Schedule):
         w, d = float(self.warmup), float(self.decay)
         d0 = w + float(self.stable)
         done = ops.clip(tf - d0, 0.0, d)  # decay steps completed
-        r = (d - done) / d
+        r = ops.div(d - done, d)
         if self.shape == "linear":
             dec = self.end * (1.0 - r) + self.peak * r
         elif self.shape == "cosine":
             dec = _cos_anneal(ops, self.peak, self.end, r)
         elif self.shape == "sqrt":
-            dec = self.end + (self.peak - self.end) * (1.0 - ops.sqrt(done / d))
+            dec = self.end + (self.peak - self.end) * (1.0 - ops.sqrt(ops.div(done, d)))
         else:  # square: 1 - x**2 = (1 - x)(1 + x), with 1 - x = r exact
             dec = self.end + (self.peak - self.end) * (r * (2.0 - r))
         if self.warmup == 0:
             return dec
-        ramp = self.peak * (ops.minimum(tf, w) / w)
+        ramp = self.peak * ops.div(ops.minimum(tf, w), w)
         return ops.where(tf < w, ramp, dec)
 
     def _range(self, until: int) -> tuple[float, float]:

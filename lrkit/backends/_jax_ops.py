@@ -2,29 +2,21 @@ r"""The ``Ops`` table over ``jax.numpy``: branch-free, so schedules trace under 
 
 Steps arrive as optax's ``count``: a scalar ``int32`` array (traced under ``jax.jit``). Composition
 nodes shift the step in that integer type (``t - boundary``) and compare it with integer boundaries,
-so boundaries and ``per_epoch`` divisions are exact at every representable step; leaves then call
-:meth:`JaxOps.to_float` once, which gives ``float32`` (``float64`` when ``jax_enable_x64`` is on).
+so boundaries and ``per_epoch`` divisions are exact at every representable step.
 
-Precision, per step (float32, the JAX default):
+Precision: every formula is evaluated in **float64**, whatever ``jax_enable_x64`` says, inside a
+scoped ``jax.enable_x64(True)`` context around the traced evaluation (it emits float64 XLA ops in
+that part of the graph only, under ``jit``, ``vmap`` and ``shard_map``), and the result is cast
+*once* to the caller's float type (float32 by default, float64 with ``jax_enable_x64``). So the
+value is ``float32(s(k))`` of the float64 core value ``s(k)``, up to the last-bit differences
+between XLA's and the C library's float64 ``sin``/``exp``/``pow`` (which change the float32
+rounding at a vanishing fraction of steps, and then by one ulp). An ``int32`` step is exact in
+float64, so periodic curves keep their phase up to optax's largest count, ``2**31 - 1``. The cost is
+a handful of scalar float64 operations per update (see ``benchmarks/bench_optax.py``); on
+accelerators without native float64 (TPU) XLA emulates them, still on one scalar.
 
-* ``t < 2**24``: the step is exact in float32; a value differs from the float64 reference by a few
-  float32 ulps of the schedule's scale (``rtol`` about ``1e-6`` on the value, ``atol`` about
-  ``1e-7 * max|value|`` where a curve subtracts, e.g. near the end of a cosine).
-* ``t >= 2**24``: float32 cannot hold every integer, so a leaf sees its local step rounded to the
-  nearest float32 (relative error at most ``2**-24``, e.g. ``2**24 + 1`` reads as ``2**24``). The
-  value is then the curve at that rounded step: the extra error is at most
-  ``|v'(t)| * t * 2**-24`` (for ``cosine(a, b, N)``: ``|a - b| * (pi / 2) * 2**-24 * t / N``).
-  Piece boundaries (``join``, ``warmup``, ``multistep``, ``piecewise_constant``, ``per_epoch``) and
-  whole periods (``step``, staircase ``exponential``/``inverse_time``, ``cosine_restarts`` with
-  ``period_mult=1``, cycling ``polynomial``) are still decided on the exact integer step (XLA
-  compiles ``x / 121.0`` as ``x * (1 / 121.0)``, so ``floor(121 / 121.0)`` would be 0 in float32).
-  Periodic curves lose their phase once ``t * 2**-24`` is a sizeable part of a period (e.g.
-  ``cosine_wave(..., steps=1)`` or a short ``cyclic`` past ``2**24``); their values stay within the
-  curve's range.
-* ``cosine_restarts`` with ``period_mult`` m > 1 finds cycle ``i``'s start as
-  ``p (m**i - 1) / (m - 1)`` in float32: an extra error of about ``(i + 1) * 2**-24 / (m - 1)``
-  of the step, so m close to 1 loses digits (``m = 1.05``, ``i = 80``: about ``1e-4`` of the
-  amplitude).
+* A negative or NaN step that reaches a traced evaluation (a wrapped ``int32`` counter) is read
+  as step 0; a concrete one passed to ``schedule(jax_array)`` raises ``ValueError``.
 * optax counts are ``int32`` and ``optax.safe_increment`` saturates them at ``2**31 - 1``; a step
   beyond that cannot be represented (pass a float or enable x64 to evaluate one directly). Boundaries
   or durations larger than ``2**31 - 1`` are fine: pieces that an ``int32`` step can never reach are
@@ -43,8 +35,11 @@ import numpy as np
 from lrkit._ops import Ops
 
 
-def _float_dtype(t: Any) -> Any:
-    """The float dtype a step is computed in: float32, or float64 under x64 / for float64 steps."""
+def _out_dtype(t: Any) -> Any:
+    """The float dtype a result is given in: float32, or float64 under x64 / for float64 steps.
+
+    Read *outside* the scoped x64 context, so it follows the caller's ``jax_enable_x64``.
+    """
     dt = t.dtype
     if jnp.issubdtype(dt, jnp.floating):
         return jnp.promote_types(dt, jnp.float32)
@@ -64,11 +59,13 @@ class JaxOps(Ops):
 
     name = "jax"
 
-    def evaluate(self, schedule: Any, step: Any) -> Any:
+    def evaluate(self, schedule: Any, step: Any, *, counter: bool = False, dtype: Any = None) -> Any:
         """Evaluate ``schedule`` at a jax array (or tracer) ``step``; the result has its shape.
 
-        Concrete steps are checked (negative or NaN raises ``ValueError``); traced ones cannot be,
-        and a negative traced step gives an unspecified value.
+        Concrete steps are checked (negative or NaN raises ``ValueError``) unless ``counter`` is
+        true (an optimizer's count: there, as under tracing, a negative or wrapped value reads as
+        step 0). The formula runs in float64 (a scoped ``jax.enable_x64``) and the result is cast
+        once to float32 (float64 under ``jax_enable_x64`` or for a float64 step), or to ``dtype``.
         """
         t = jnp.asarray(step)
         if t.dtype == jnp.bool_:
@@ -77,31 +74,36 @@ class JaxOps(Ops):
             raise TypeError(
                 f"{schedule.kind}: `step` must be an integer or real array. Received: dtype {t.dtype}"
             )
-        if not isinstance(t, jax.core.Tracer) and t.size:
+        if not counter and not isinstance(t, jax.core.Tracer) and t.size:
             ok = np.asarray(t >= 0)
             if not ok.all():
                 bad = np.asarray(t)[~ok].ravel()[0]
                 raise ValueError(
                     f"{schedule.kind}: `step` must be non-negative and not NaN. Received: a step of {bad!r}"
                 )
-        try:
-            hash(schedule)
-        except TypeError:  # not hashable: evaluate op by op
-            return _evaluate(schedule, self, t)
-        # One compiled function per (schedule, shape, dtype): an eager call costs one dispatch
-        # instead of one per operation; inside an outer jit it is inlined.
-        return _evaluate_jit(schedule, self, t)
+        out_dtype = _out_dtype(t) if dtype is None else jnp.dtype(dtype)
+        with jax.enable_x64(True):
+            try:
+                hash(schedule)
+            except TypeError:  # not hashable: evaluate op by op
+                return _evaluate(schedule, self, t, out_dtype)
+            # One compiled function per (schedule, shape, dtype): an eager call costs one dispatch
+            # instead of one per operation; inside an outer jit it is inlined.
+            return _evaluate_jit(schedule, self, t, out_dtype)
 
     def to_float(self, t: Any) -> Any:
-        t = jnp.asarray(t)
-        return t.astype(_float_dtype(t))
-
-    def eps(self, x: Any) -> float:
-        return float(jnp.finfo(_float_dtype(jnp.asarray(x))).eps)
+        return jnp.asarray(t).astype(jnp.float64)
 
     def full(self, t: Any, value: float) -> Any:
-        t = jnp.asarray(t)
-        return jnp.full(t.shape, value, dtype=_float_dtype(t))
+        return jnp.full(jnp.shape(t), value, dtype=jnp.float64)
+
+    def div(self, x: Any, d: float) -> Any:
+        """``x / d`` correctly rounded: XLA rewrites division by a constant into multiplication by
+        its reciprocal (one ulp off), so the divisor is made opaque as ``x * 0.0 + d`` (XLA does not
+        fold ``x * 0.0`` for floats: it is NaN for an infinite ``x``). Pinned by a test."""
+        if not hasattr(x, "dtype"):
+            return x / d
+        return x / (x * 0.0 + d)
 
     where = staticmethod(jnp.where)
     minimum = staticmethod(jnp.minimum)
@@ -148,11 +150,11 @@ class JaxOps(Ops):
             t = self.to_float(t)
             e = jnp.asarray(edges, dtype=t.dtype)
         hits = jnp.sum(t[..., None] >= e, axis=-1)
-        return hits.astype(_float_dtype(jnp.asarray(t)))
+        return hits.astype(jnp.float64)
 
     def take(self, table: Sequence[float], idx: Any) -> Any:
         idx = jnp.asarray(idx)
-        values = jnp.asarray(table, dtype=_float_dtype(idx))
+        values = jnp.asarray(table, dtype=jnp.float64)
         return jnp.take(values, idx.astype(jnp.int32), mode="clip")
 
     def piecewise(
@@ -175,12 +177,18 @@ class JaxOps(Ops):
         return out
 
 
-def _evaluate(schedule: Any, ops: JaxOps, t: Any) -> Any:
-    out = schedule._eval(t, ops)
-    return jnp.broadcast_to(jnp.asarray(out, dtype=_float_dtype(t)), t.shape)
+def _evaluate(schedule: Any, ops: JaxOps, t: Any, out_dtype: Any) -> Any:
+    """``schedule`` at ``t`` in float64, cast once to ``out_dtype``. Runs under ``enable_x64``."""
+    if jnp.issubdtype(t.dtype, jnp.integer):
+        t = jnp.maximum(t, 0)  # a negative or wrapped counter reads as step 0
+    else:  # a float step is exact in float64; negative and NaN read as step 0
+        t = t.astype(jnp.float64)
+        t = jnp.where(t >= 0.0, t, 0.0)
+    out = jnp.asarray(schedule._eval(t, ops), dtype=jnp.float64)
+    return jnp.broadcast_to(out.astype(out_dtype), t.shape)
 
 
-_evaluate_jit = jax.jit(_evaluate, static_argnums=(0, 1))
+_evaluate_jit = jax.jit(_evaluate, static_argnums=(0, 1, 3))
 
 
 #: The table used for jax arrays and tracers (``lrkit._base.ops_for`` imports it lazily).

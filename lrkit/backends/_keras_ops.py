@@ -4,11 +4,16 @@ Steps arrive as Keras's ``optimizer.iterations`` variable (``int64`` on TensorFl
 ``int32`` on JAX), or a traced value of it inside a compiled train step. Composition nodes shift
 the step in that integer type (``t - boundary``) and compare it with integer boundaries, so piece
 boundaries and ``per_epoch`` divisions are exact at every representable step; leaves then call
-:meth:`KerasOps.to_float` once, which casts to ``keras.backend.floatx()`` (``float32`` by default).
+:meth:`KerasOps.to_float` once.
 
-Precision (float32): below ``2**24`` the step is exact and a value differs from the float64
-reference by a few float32 ulps of the schedule's scale. From ``2**24`` on a leaf sees its local
-step rounded to float32 (relative error ``<= 2**-24``); boundaries are still decided exactly.
+Precision: every formula is evaluated in **float64** (on JAX through lrkit's JAX table inside a scoped
+``jax.enable_x64``, which emits float64 XLA ops for this part of the train step only; on PyTorch
+through lrkit's torch table) and the result is cast *once* to
+``keras.backend.floatx()``: the optimizer applies ``float32(s(k))`` of the float64 core value, up
+to the last bit at a vanishing fraction of steps, at every step the counter holds exactly (the
+step is exact in float64 up to ``2**53``, so periodic curves keep their phase). Only on a PyTorch
+``mps`` device, which has no float64, the formula runs in float32. A negative or NaN step (a
+wrapped counter) reads as step 0.
 Pieces starting past the largest value of an integer step's dtype (``2**31 - 1`` under JAX) can
 never apply and are left out at trace time instead of overflowing.
 
@@ -45,10 +50,23 @@ def _int_max(t: Any) -> int | None:
 
 
 def _float_dtype(t: Any) -> str:
+    """The dtype a result is given in: ``floatx()``, or float64 for a float64 step."""
     dt = _dtype(t)
     if dt in ("float64",):
         return dt
     return keras.backend.floatx()
+
+
+def _compute_dtype(t: Any) -> str:
+    """The dtype formulas run in: float64, except on a torch ``mps`` device (no float64 there)."""
+    if _BACKEND == "torch" and getattr(getattr(t, "device", None), "type", None) == "mps":
+        return "float32"
+    return "float64"
+
+
+def _check_not_bool(schedule: Any, t: Any, step: Any) -> None:
+    if _dtype(t) == "bool":
+        raise TypeError(f"{schedule.kind}: `step` must be a number, not a bool. Received: step={step!r}")
 
 
 class KerasOps(Ops):
@@ -59,34 +77,72 @@ class KerasOps(Ops):
     def evaluate(self, schedule: Any, step: Any) -> Any:
         """Evaluate ``schedule`` at a Keras step (variable, backend tensor or number).
 
-        Returns a tensor of ``keras.backend.floatx()`` with the step's shape. Steps are not
-        checked for sign here (they may be traced); ``optimizer.iterations`` never is negative.
+        Returns a tensor of ``keras.backend.floatx()`` (float64 for a float64 step) with the step's
+        shape, computed in float64 and rounded once. Steps are not checked (they may be traced): a
+        negative or NaN step, as a wrapped counter would give, reads as step 0.
+
+        On JAX and PyTorch the backend's own lrkit table evaluates the formula (``keras.ops`` there
+        narrows some float64 results to ``floatx``: ``floor``, ``maximum`` with a Python number);
+        on TensorFlow (and a PyTorch ``mps`` device) this table does, in ``_compute_dtype``.
         """
+        if _BACKEND == "jax":
+            from lrkit.backends._jax_ops import OPS as JAX_OPS
+
+            t = _kops.convert_to_tensor(step)
+            _check_not_bool(schedule, t, step)
+            return JAX_OPS.evaluate(schedule, t, counter=True, dtype=_float_dtype(t))
         t = _kops.convert_to_tensor(step)
         if _BACKEND == "tensorflow":
             # A tf.Variable converts to itself: read it once, not once per use in the formula.
             import tensorflow as tf
 
             t = tf.convert_to_tensor(t)
-        dt = _dtype(t)
-        if dt == "bool":
-            raise TypeError(f"{schedule.kind}: `step` must be a number, not a bool. Received: step={step!r}")
-        out = schedule._eval(t, self)
-        out = _kops.cast(out, _float_dtype(t))
+        _check_not_bool(schedule, t, step)
+        out_dtype = _float_dtype(t)
+        if _BACKEND == "torch" and _compute_dtype(t) == "float64":
+            import torch
+
+            from lrkit.backends._torch_ops import OPS as TORCH_OPS
+
+            # Negative and NaN steps read as step 0 (torch ops: keras.ops.maximum would narrow
+            # an int64 step against a Python 0).
+            t = torch.clamp(t, min=0) if not t.is_floating_point() else torch.nan_to_num(t.clamp(min=0.0), nan=0.0)
+            out = TORCH_OPS.evaluate(schedule, t)
+        else:
+            if _int_max(t) is not None:
+                t = _kops.maximum(t, _kops.zeros_like(t))
+            else:  # exact in float64; negative and NaN read as step 0
+                t = self.to_float(t)
+                t = _kops.where(_kops.greater_equal(t, 0.0), t, _kops.zeros_like(t))
+            out = schedule._eval(t, self)
+        out = _kops.cast(out, out_dtype)
         shape = tuple(t.shape)
         if tuple(out.shape) != shape:
             out = _kops.broadcast_to(out, shape)
         return out
 
     def to_float(self, t: Any) -> Any:
-        return _kops.cast(t, _float_dtype(t))
+        return _kops.cast(t, _compute_dtype(t))
 
     def eps(self, x: Any) -> float:
-        """Machine epsilon of the float type ``x`` is computed in (floatx: float32 by default)."""
-        return float(np.finfo(_float_dtype(x)).eps)
+        """Machine epsilon of the float type formulas run in (float64 but on ``mps``)."""
+        return float(np.finfo(_compute_dtype(x)).eps)
 
     def full(self, t: Any, value: float) -> Any:
-        return _kops.full(tuple(_kops.shape(t)), value, dtype=_float_dtype(t))
+        return _kops.full(tuple(_kops.shape(t)), value, dtype=_compute_dtype(t))
+
+    def div(self, x: Any, d: float) -> Any:
+        """``x / d`` correctly rounded: XLA (JAX, TensorFlow ``jit_compile``) rewrites division by a
+        constant into multiplication by its reciprocal (one ulp off), so the divisor is made opaque
+        as ``x * 0.0 + d`` (not folded for floats: it is NaN for an infinite ``x``)."""
+        if not hasattr(x, "dtype"):
+            return x / d
+        return x / (x * 0.0 + d)
+
+    @staticmethod
+    def _t(x: Any) -> Any:
+        """A Python number as a float64 tensor (``keras.ops`` would make it ``floatx``)."""
+        return x if hasattr(x, "dtype") else _kops.convert_to_tensor(x, dtype="float64")
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         return _kops.where(cond, a, b)
@@ -98,30 +154,33 @@ class KerasOps(Ops):
         return _kops.maximum(a, b)
 
     def floor(self, x: Any) -> Any:
-        return _kops.floor(x)
+        return _kops.floor(self._t(x))
 
     def ceil(self, x: Any) -> Any:
-        return _kops.ceil(x)
+        return _kops.ceil(self._t(x))
 
     def cos(self, x: Any) -> Any:
-        return _kops.cos(x)
+        return _kops.cos(self._t(x))
 
     def sin(self, x: Any) -> Any:
-        return _kops.sin(x)
+        return _kops.sin(self._t(x))
 
     def exp(self, x: Any) -> Any:
-        return _kops.exp(x)
+        return _kops.exp(self._t(x))
 
     def log(self, x: Any) -> Any:
-        return _kops.log(x)
+        return _kops.log(self._t(x))
 
     def sqrt(self, x: Any) -> Any:
-        return _kops.sqrt(x)
+        return _kops.sqrt(self._t(x))
 
     def power(self, base: Any, exponent: Any) -> Any:
         # keras.ops.power promotes a Python base with a float tensor exponent to the tensor's type.
         if not hasattr(base, "dtype") and hasattr(exponent, "dtype"):
-            base = _kops.cast(base, _dtype(exponent))
+            # convert_to_tensor with the dtype: cast() would round a Python float to float32 first.
+            base = _kops.convert_to_tensor(base, dtype=_dtype(exponent))
+        elif not hasattr(base, "dtype") and not hasattr(exponent, "dtype"):
+            base = self._t(base)
         return _kops.power(base, exponent)
 
     def clip(self, x: Any, lo: Any, hi: Any) -> Any:
@@ -155,7 +214,7 @@ class KerasOps(Ops):
         else:
             cmp_t, reach = self.to_float(t), [float(e) for e in edges]
         for e in reach:
-            out = out + _kops.cast(_kops.greater_equal(cmp_t, e), _float_dtype(t))
+            out = out + _kops.cast(_kops.greater_equal(cmp_t, e), _compute_dtype(t))
         return out
 
     def take(self, table: Sequence[float], idx: Any) -> Any:

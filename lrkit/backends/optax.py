@@ -10,8 +10,10 @@ hyperparameter* (``optax.inject_hyperparams(optax.adamw)(learning_rate=..., b1=.
 Inside ``optax.MultiSteps`` the wrapped optimizer's count advances once per real update, so the
 schedule advances once per real update too.
 
-Precision is float32 (float64 with ``jax_enable_x64``); see ``lrkit.backends._jax_ops`` for the
-per-step tolerances beyond ``2**24`` and the ``int32`` count limit (``2**31 - 1``).
+The value is computed in float64 (a scoped ``jax.enable_x64`` inside the traced function) and
+cast once: the update at count ``k`` applies ``float32(s(k))`` (float64 with ``jax_enable_x64``),
+up to the last bit at a vanishing fraction of steps, at every count up to optax's ``int32`` limit
+(``2**31 - 1``; see ``lrkit.backends._jax_ops``). A negative or wrapped count reads as step 0.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ def schedule(s: Schedule, *, total_steps: int | None = None) -> Callable[[Any], 
     """An optax schedule computing ``s`` at optax's update count.
 
     ``fn(count)`` returns ``s(count)`` as a float32 jax array of ``count``'s shape (float64 with
-    ``jax_enable_x64``). ``count`` is the number of updates already applied (optax's ``count``), an
+    ``jax_enable_x64``), computed in float64 and rounded once. A negative count (a wrapped ``int32``
+    counter) reads as step 0. ``count`` is the number of updates already applied (optax's ``count``), an
     integer scalar or array, concrete or traced. The formula is lrkit's single core evaluated with
     ``jax.numpy``: no Python branch on the step, so ``jax.jit`` compiles it once.
 
@@ -93,7 +96,7 @@ def schedule(s: Schedule, *, total_steps: int | None = None) -> Callable[[Any], 
     s = resolve("schedule", s, total_steps)
 
     def lrkit_optax_schedule(count: Any) -> jax.Array:
-        return OPS.evaluate(s, _as_step(count))  # type: ignore[no-any-return]
+        return OPS.evaluate(s, _as_step(count), counter=True)  # type: ignore[no-any-return]
 
     lrkit_optax_schedule.__doc__ = f"optax schedule for lrkit's {s!r}."
     lrkit_optax_schedule.lrkit_schedule = s  # type: ignore[attr-defined]

@@ -19,10 +19,15 @@ SEEK = 10_000
 
 class _Torch:
     rtol, atol = 1e-12, 1e-15
+    float32 = False
+    dtype = torch.float64
+
+    def _optimizer(self, param):  # type: ignore[no-untyped-def]
+        return torch.optim.SGD([param], lr=123.0)  # overwritten with schedule(0) by the scheduler
 
     def applied_lrs(self, schedule, steps):  # type: ignore[no-untyped-def]
-        param = torch.zeros((), dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.SGD([param], lr=123.0)  # overwritten with schedule(0) by the scheduler
+        param = torch.zeros((), dtype=self.dtype, requires_grad=True)
+        opt = self._optimizer(param)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no order warning may fire in the documented loop
             sched = LRScheduler(opt, schedule)
@@ -44,7 +49,7 @@ class _Torch:
                     done += 1
                 with torch.no_grad():
                     param.zero_()
-                param.grad = torch.ones((), dtype=torch.float64)
+                param.grad = torch.ones((), dtype=self.dtype)
                 opt.step()
                 applied[t] = -param.item()
                 sched.step()
@@ -53,4 +58,16 @@ class _Torch:
         return [applied[int(t)] for t in steps]
 
 
+class _TorchFloat32(_Torch):
+    """A float32 parameter and a float32 *tensor* lr (what ``capturable``/compiled optimizers use):
+    the scheduler fills the tensor in place, so the update applies ``float32(s(k))``."""
+
+    float32 = True
+    dtype = torch.float32
+
+    def _optimizer(self, param):  # type: ignore[no-untyped-def]
+        return torch.optim.SGD([param], lr=torch.tensor(123.0))
+
+
 HARNESS = _Torch()
+HARNESS_FLOAT32 = _TorchFloat32()
