@@ -107,7 +107,7 @@ class KerasOps(Ops):
             # Negative and NaN steps read as step 0 (torch ops: keras.ops.maximum would narrow
             # an int64 step against a Python 0).
             t = torch.clamp(t, min=0) if not t.is_floating_point() else torch.nan_to_num(t.clamp(min=0.0), nan=0.0)
-            out = TORCH_OPS.evaluate(schedule, t)
+            out = TORCH_OPS.evaluate(schedule, t, check=False)  # no device sync per step
         else:
             if _int_max(t) is not None:
                 t = _kops.maximum(t, _kops.zeros_like(t))

@@ -48,12 +48,13 @@ class TorchOps(Ops):
 
     name = "torch"
 
-    def evaluate(self, schedule: Any, step: Any) -> Any:
+    def evaluate(self, schedule: Any, step: Any, *, check: bool = True) -> Any:
         """``schedule`` at the steps of tensor ``step``: a float64 tensor of the same shape and device.
 
         In eager mode negative, infinite or NaN steps raise ``ValueError`` naming ``step`` (as for numbers
-        and numpy arrays); under ``torch.compile`` the check is skipped so nothing forces a graph
-        break or a device sync.
+        and numpy arrays); under ``torch.compile`` (or with ``check=False``, for a caller that has
+        already made the step valid) the check is skipped so nothing forces a graph break or a
+        device sync.
         """
         if step.dtype == torch.bool:
             raise TypeError(
@@ -64,7 +65,7 @@ class TorchOps(Ops):
             raise TypeError(
                 f"{schedule.kind}: `step` must be a real tensor. Received: step of dtype {step.dtype}"
             )
-        if not _compiling() and step.numel():
+        if check and not _compiling() and step.numel():
             bad = ~(step >= 0)
             if step.is_floating_point():
                 bad = bad | torch.isinf(step)

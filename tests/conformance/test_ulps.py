@@ -45,36 +45,46 @@ def _far(top: int) -> list[int]:
     return sorted({t for t in [*named, *spread] if t <= top})
 
 
-def _steps(case, top: int) -> np.ndarray:  # type: ignore[no-untyped-def]
-    near = probe_steps(case.schedule, case.horizon)
+@functools.cache
+def _steps(top: int) -> np.ndarray:
+    """One step vector for every case: ``0 .. LONG - 1``, every case's probes, the far steps."""
+    near = {t for c in CASES for t in probe_steps(c.schedule, c.horizon)}
     return np.asarray(sorted({*range(LONG), *near, *_far(top)}), dtype=np.int64)
 
 
 @functools.cache
-def _expected(case_id: str, top: int) -> tuple[np.ndarray, np.ndarray]:
+def _expected(case_id: str, top: int) -> np.ndarray:
     case = next(c for c in CASES if c.id == case_id)
-    steps = _steps(case, top)
     config = case.schedule.to_config()
-    return steps, np.array([evaluate_config(config, int(t)) for t in steps])
+    return np.array([evaluate_config(config, int(t)) for t in _steps(top)])
 
 
-def _sweep(path: str, top: int, evaluate) -> Tally:  # type: ignore[no-untyped-def]
+def _sweep(path: str, top: int, evaluate_all) -> Tally:  # type: ignore[no-untyped-def]
+    """``evaluate_all(schedules, steps)`` gives one array of applied values per schedule (one
+    compiled call for all of them where the path compiles)."""
+    steps = _steps(top)
     tally = Tally(path)
-    for case in CASES:
-        steps, expected = _expected(case.id, top)
-        tally.add(case.id, steps, evaluate(case.schedule, steps), expected)
+    outs = evaluate_all([c.schedule for c in CASES], steps)
+    for case, out in zip(CASES, outs):
+        tally.add(case.id, steps, out, _expected(case.id, top))
     return tally
+
+
+def _each(evaluate):  # type: ignore[no-untyped-def]
+    """An ``evaluate_all`` that evaluates schedule by schedule."""
+    return lambda schedules, steps: [evaluate(s, steps) for s in schedules]
 
 
 # -- optax ----------------------------------------------------------------------------------------
 
 
-def _optax_vmap(schedule, steps):  # type: ignore[no-untyped-def]
+def _optax_vmap(schedules, steps):  # type: ignore[no-untyped-def]
     import jax
     import jax.numpy as jnp
 
-    fn = jax.jit(jax.vmap(schedule.to_optax()))
-    return np.asarray(fn(jnp.asarray(steps, dtype=jnp.int32)).astype(jnp.float32), dtype=np.float64)
+    fns = [jax.vmap(s.to_optax()) for s in schedules]
+    outs = jax.jit(lambda c: [f(c).astype(jnp.float32) for f in fns])(jnp.asarray(steps, dtype=jnp.int32))
+    return [np.asarray(o, dtype=np.float64) for o in outs]
 
 
 def test_optax_jit_vmap() -> None:
@@ -101,16 +111,31 @@ def test_optax_shard_map_over_two_devices() -> None:
     assert jax.device_count() == 2
     mesh = jax.make_mesh((2,), ("data",))
 
-    def evaluate(schedule, steps):  # type: ignore[no-untyped-def]
-        fn = schedule.to_optax()
+    def evaluate(schedules, steps):  # type: ignore[no-untyped-def]
+        fns = [jax.vmap(s.to_optax()) for s in schedules]
         counts = np.asarray(steps, dtype=np.int32)
         pad = len(counts) % 2
         counts = np.concatenate([counts, counts[:pad]])
-        run = jax.jit(jax.shard_map(jax.vmap(fn), mesh=mesh, in_specs=P("data"), out_specs=P("data")))
-        out = run(jax.device_put(jnp.asarray(counts), jax.NamedSharding(mesh, P("data"))))
-        return np.asarray(out, dtype=np.float64)[: len(steps)]
+        run = jax.jit(jax.shard_map(lambda c: [f(c) for f in fns], mesh=mesh, in_specs=P("data"), out_specs=P("data")))
+        outs = run(jax.device_put(jnp.asarray(counts), jax.NamedSharding(mesh, P("data"))))
+        return [np.asarray(o, dtype=np.float64)[: len(steps)] for o in outs]
 
     _sweep("optax shard_map (2 devices)", INT32_MAX, evaluate).check()
+
+
+def test_jax_division_by_a_constant_is_correctly_rounded_under_jit() -> None:
+    """XLA compiles ``x / 49.0`` as ``x * (1 / 49.0)`` (one ulp off for about half of all x); the
+    JAX table's ``div`` hides the constant so the division is IEEE's, as numpy's is."""
+    jax = need("jax")
+    import jax.numpy as jnp
+
+    from lrkit.backends._jax_ops import OPS
+
+    x = np.arange(1, 100_001, dtype=np.float64) * 0.7
+    with jax.enable_x64(True):
+        for d in (49.0, 300.0, 0.3):
+            got = np.asarray(jax.jit(lambda v, d=d: OPS.div(v, d))(jnp.asarray(x)))
+            np.testing.assert_array_equal(got, x / d)
 
 
 def test_optax_negative_or_wrapped_count_is_step_0() -> None:
@@ -150,7 +175,21 @@ def test_keras_learning_rate_schedule() -> None:
         assert keras.backend.standardize_dtype(out.dtype) == "float32"
         return keras.ops.convert_to_numpy(out).astype(np.float64)
 
-    _sweep(f"keras {keras.backend.backend()}", top, evaluate).check()
+    _sweep(f"keras {keras.backend.backend()}", top, _each(evaluate)).check()
+
+
+def test_keras_learning_rate_schedule_under_xla() -> None:
+    """TensorFlow's ``jit_compile`` (what ``model.fit`` uses by default): XLA, as under JAX."""
+    need("keras")
+    tf = need("tensorflow")
+    from lrkit.backends.keras import LearningRateSchedule
+
+    def evaluate(schedules, steps):  # type: ignore[no-untyped-def]
+        lrs = [LearningRateSchedule(s) for s in schedules]
+        fn = tf.function(lambda t: [lr(t) for lr in lrs], jit_compile=True)
+        return [o.numpy().astype(np.float64) for o in fn(tf.constant(np.asarray(steps), dtype=tf.int64))]
+
+    _sweep("keras tensorflow jit_compile (XLA)", 2**53, evaluate).check()
 
 
 def test_keras_negative_or_nan_step_is_step_0() -> None:
@@ -241,8 +280,8 @@ def test_torch_scheduler_values() -> None:
     def evaluate_tensor(schedule, steps):  # type: ignore[no-untyped-def]
         return schedule(torch.as_tensor(steps)).to(torch.float32).numpy().astype(np.float64)
 
-    _sweep("torch LRScheduler (Python floats)", 2**53, evaluate).check()
-    _sweep("torch tensor steps", 2**53, evaluate_tensor).check()
+    _sweep("torch LRScheduler (Python floats)", 2**53, _each(evaluate)).check()
+    _sweep("torch tensor steps", 2**53, _each(evaluate_tensor)).check()
 
 
 # -- the issue's reproducers -------------------------------------------------------------------
