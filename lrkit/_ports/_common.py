@@ -92,3 +92,25 @@ def cosine_any(start: float, end: float, steps: float) -> Any:
     if n is not None:
         return cosine(start, end, n)
     return join([cosine_wave(start, end, 1, cycles=0.5 / steps), constant(end)], [math.ceil(steps)])
+
+
+def clean(x: float) -> float:
+    """``x``, a product or ratio of native parameters, printed the way the user wrote them.
+
+    ``0.1 * 0.1`` is ``0.010000000000000002`` in float64; the shortest decimal within 2 ulps of it
+    (``0.01``) is what the recipe means, and a port prints ``linear(0.01, 0.1, 5)`` instead of the
+    float noise. The value moves by at most 2 ulps (``4.4e-16`` relative), far inside the rounding
+    the natives themselves accumulate; a value with no shorter form within 2 ulps is kept as is.
+
+    Examples:
+      >>> clean(0.1 * 0.1), clean(0.1 * 3), clean(1 / 3)
+      (0.01, 0.3, 0.3333333333333333)
+    """
+    if x == 0.0 or not math.isfinite(x):
+        return x
+    slack = 2.0 * math.ulp(x)
+    for digits in range(1, 16):
+        c = float(f"{x:.{digits}g}")
+        if abs(c - x) <= slack:
+            return c
+    return x

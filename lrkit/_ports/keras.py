@@ -169,10 +169,10 @@ def _cosine_decay(
     d = _positive(o, "decay_steps", decay_steps)  # a fractional d has an exact form too
     a = C.value(o, "alpha", alpha)
     if warmup_target is None:
-        return C.cosine_any(init, init * a, d)
+        return C.cosine_any(init, C.clean(init * a), d)
     target = C.value(o, "warmup_target", warmup_target)
     w = C.whole(o, "warmup_steps", warmup_steps, minimum=0)
-    decay = C.cosine_any(target, target * a, d)
+    decay = C.cosine_any(target, C.clean(target * a), d)
     if w == 0:
         return decay
     from lrkit._compose import warmup
@@ -204,13 +204,13 @@ def _cosine_decay_restarts(
             f"{o}: `alpha` must be between 0 and 1 (lrkit cannot express the inverted curve "
             f"alpha > 1 gives). Received: alpha={alpha!r}"
         )
-    floor = init * a
+    floor = C.clean(init * a)
     if a == 1.0:
         return constant(init)
     if mm == 0.0:  # every restart has amplitude 0 ** i == 0: one decay, then the floor
         return cosine(init, floor, p)
     # value = init * (alpha + (1 - alpha) * m_mul ** i * (1 + cos(pi * x)) / 2)
-    waves = cosine_restarts(init * (1.0 - a), 0.0, p, period_mult=tm, decay=mm)
+    waves = cosine_restarts(C.clean(init * (1.0 - a)), 0.0, p, period_mult=tm, decay=mm)
     return waves if floor == 0.0 else constant(floor) + waves
 
 

@@ -138,7 +138,7 @@ def cosine_decay_schedule(
     a = C.value(o, "alpha", alpha)
     e = C.value(o, "exponent", exponent)
     if e == 1.0:
-        return C.cosine_any(init, init * a, d)
+        return C.cosine_any(init, C.clean(init * a), d)
     if e == 0.0:  # cosine_decay ** 0 == 1
         return constant(init)
     if a > 1.0:
@@ -147,8 +147,8 @@ def cosine_decay_schedule(
             f"curve). Received: alpha={alpha!r}, exponent={exponent!r}"
         )
     # init * ((1 - alpha) * ((1 + cos(pi t / d)) / 2) ** exponent + alpha)
-    wave = (init * (1.0 - a)) * C.cosine_any(1.0, 0.0, d) ** e
-    return wave + init * a if a > 0.0 else wave
+    wave = C.clean(init * (1.0 - a)) * C.cosine_any(1.0, 0.0, d) ** e
+    return wave + C.clean(init * a) if a > 0.0 else wave
 
 
 def piecewise_interpolate_schedule(

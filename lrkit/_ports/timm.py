@@ -30,6 +30,7 @@ from typing import Any
 from lrkit import _errors as E
 from lrkit._base import Schedule
 from lrkit._compose import PerEpoch, Shift, Warmup, join, per_epoch, shift, warmup
+from lrkit._ports._common import clean
 from lrkit._schedules import (
     Constant,
     Cosine,
@@ -462,7 +463,7 @@ def _main(owner: str, shape: str, v: float, a: dict[str, Any]) -> Schedule:
         at = [math.ceil(m) - 1 for m in ms]
         early = sum(1 for b in at if b <= 0)
         later = [b for b in at if b > 0]
-        first = v * rate**early if early else v
+        first = clean(v * rate**early) if early else v
         if not later or rate == 1.0 or first == 0.0:
             return constant(first)
         if rate == 0.0:

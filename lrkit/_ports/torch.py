@@ -29,6 +29,7 @@ from typing import Any
 from lrkit import _errors as E
 from lrkit._base import Schedule
 from lrkit._compose import join, per_epoch, shift, warmup
+from lrkit._ports._common import clean
 from lrkit._schedules import (
     constant,
     cosine,
@@ -125,6 +126,8 @@ def from_torch(scheduler: Any, *, group: int = 0, steps_per_epoch: int | None = 
     optimizer = scheduler.optimizer
     g = _group(group, optimizer)
     out = _port(scheduler, kind, g, role="alone", base=None)
+    if kind in _MULTIPLICATIVE or kind == "CosineAnnealingLR":
+        out = _from_current_lr(scheduler, kind, g, out)
     if steps_per_epoch is not None:
         k = E.positive_int(_OWNER, "steps_per_epoch", steps_per_epoch)
         out = per_epoch(out, k)
@@ -268,6 +271,53 @@ def _port(s: Any, kind: str, g: int, *, role: str, base: float | None) -> Schedu
     raise _refuse(kind, "this scheduler has no lrkit port")  # pragma: no cover
 
 
+def _from_current_lr(s: Any, kind: str, g: int, port: Schedule) -> Schedule:
+    """The curve of a scheduler built when the group's lr was not its ``initial_lr``.
+
+    torch's chainable schedulers (and ``CosineAnnealingLR``'s recursion) start from the group's lr
+    *as it is* when they are constructed, not from ``base_lrs`` (the group's ``initial_lr``): built
+    after another scheduler moved the lr (``ExponentialLR`` stepped once, then ``LinearLR``), the
+    curve starts from the moved lr. The port from ``base_lrs`` is checked against the lr the
+    scheduler last set (``get_last_lr()`` at ``last_epoch``); if they differ, the start is recovered
+    from it (the chain is ``start * factors(t)``), or the port is refused naming the cause.
+    """
+    n = int(s.last_epoch)
+    last = getattr(s, "_last_lr", None)
+    if n < 0 or last is None or g >= len(last):
+        return port
+    seen = _num(kind, "get_last_lr()[group]", last[g])
+    want = port(n)
+    if abs(seen - want) <= 1e-9 * max(abs(seen), abs(want)) + 1e-300:
+        return port
+    base = _num(kind, "base_lrs[group]", s.base_lrs[g])
+    why = (
+        f"torch starts a {kind} from the group's lr when it is constructed, and that lr ({{}}) is not "
+        f"the group's initial_lr ({base!r}): another scheduler moved it before this one was built"
+    )
+    if kind in _MULTIPLICATIVE:
+        unit = _build(kind, lambda: _multiplicative(s, kind, 1.0, restart=False))
+        f = unit(n)
+        if f > 0.0:
+            start = seen / f
+            return _build(kind, lambda: _multiplicative(s, kind, start, restart=False))
+    else:
+        # CosineAnnealingLR: step 0 leaves the lr as it found it; up to T_max its recursion
+        # telescopes to eta_min + (start - eta_min) (1 + cos(pi n / T_max)) / 2.
+        t_max = _num(kind, "T_max", s.T_max)
+        eta = _num(kind, "eta_min", s.eta_min)
+        if n < t_max:
+            start = eta + (seen - eta) * (2.0 / (1.0 + math.cos(math.pi * n / t_max)))
+            if start >= 0.0:
+                return _build(kind, lambda: _cosine_annealing(s, start, base))
+    raise _refuse(  # pragma: no cover - defensive: past T_max torch re-anchors on base_lrs
+        kind,
+        why.format("unknown")
+        + f" (at its step {n} it set {seen!r}, where a start from initial_lr gives {want!r}), and the "
+        f"start cannot be recovered. Build the schedulers on a fresh optimizer, or compose them with "
+        f"SequentialLR/ChainedScheduler or lrkit constructors.",
+    )
+
+
 def _multiplicative(s: Any, kind: str, base: float, *, restart: bool) -> Schedule:
     """A chainable scheduler started from ``base``.
 
@@ -289,7 +339,7 @@ def _multiplicative(s: Any, kind: str, base: float, *, restart: bool) -> Schedul
         # The initial step applies milestones equal to 0; the closed form counts all <= 0.
         early = sum(1 for m in ms if (m <= 0 if restart else m == 0))
         later = [m for m in ms if m > 0]
-        start = base * gamma**early
+        start = clean(base * gamma**early)
         if not later:
             return constant(start)
         if gamma == 0.0:
@@ -301,21 +351,21 @@ def _multiplicative(s: Any, kind: str, base: float, *, restart: bool) -> Schedul
         if total <= 0:
             # Never restored: the initial step multiplies by `factor` and nothing undoes it; the
             # closed form gives base * (factor + (1 - factor)).
-            return constant(base * (factor + (1 - factor)) if restart else base * factor)
+            return constant(clean(base * (factor + (1 - factor))) if restart else clean(base * factor))
         if factor == 0.0:
             raise _refuse(kind, "factor=0 (torch divides by it at total_iters)")
-        return piecewise_constant([total], [base * factor, base])
+        return piecewise_constant([total], [clean(base * factor), base])
     if kind == "LinearLR":
         sf = _num(kind, "start_factor", s.start_factor)
         ef = _num(kind, "end_factor", s.end_factor)
         total = _int(kind, "total_iters", s.total_iters)
         if total <= 0:
             if not restart:
-                return constant(base * sf)
+                return constant(clean(base * sf))
             if total == 0:
                 raise _refuse(kind, "total_iters=0 when entered by SequentialLR (torch divides by zero)")
-            return constant(base * (sf + (ef - sf) * min(total, 0) / total))
-        return linear(base * sf, base * ef, total)
+            return constant(clean(base * (sf + (ef - sf) * min(total, 0) / total)))
+        return linear(clean(base * sf), clean(base * ef), total)
     if kind == "ExponentialLR":
         gamma = _num(kind, "gamma", s.gamma)
         if gamma == 0.0:
@@ -418,8 +468,8 @@ def _one_cycle(s: Any, g: int) -> Schedule:
         peak,
         total,
         pct_start=pct,
-        div_factor=peak / initial,
-        final_div_factor=initial / low,
+        div_factor=clean(peak / initial),
+        final_div_factor=clean(initial / low),
         anneal="cosine" if strategy == "cos" else "linear",
         three_phase=len(phases) == 3,
     )

@@ -16,6 +16,7 @@ from typing import Any
 from lrkit import _errors as E
 from lrkit._base import Schedule
 from lrkit._compose import join, shift, warmup
+from lrkit._ports._common import clean
 from lrkit._schedules import (
     constant,
     cosine,
@@ -141,15 +142,15 @@ def from_transformers(
         return _warm(join([body, constant(0.0)], [d]), w)
     rate = _min_lr_rate(lr, kwargs.get("min_lr"), kwargs.get("min_lr_rate"))
     if key == "cosine_with_min_lr":
-        return _warm(_wave(lr, lr * rate, d, cycles), w)
+        return _warm(_wave(lr, clean(lr * rate), d, cycles), w)
     # cosine_warmup_with_min_lr: the cosine runs one step ahead, (t - w + 1) / max(1, n - w); the
     # warmup is (t + 1) / w, or warmup_lr_rate + (1 - warmup_lr_rate) t / max(1, w - 1).
-    body = shift(_wave(lr, lr * rate, d, cycles), 1)
+    body = shift(_wave(lr, clean(lr * rate), d, cycles), 1)
     if w == 0:
         return body
     wr = kwargs.get("warmup_lr_rate")
     a = 1.0 / max(1.0, float(w)) if wr is None else _nonneg("warmup_lr_rate", wr)
-    return join([linear(lr * a, lr, max(1, w - 1)), body], [w])
+    return join([linear(clean(lr * a), lr, max(1, w - 1)), body], [w])
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -271,7 +272,7 @@ def _wsd(
     E.choice(_OWNER, "decay_type", decay_type, shapes)
     m = _nonneg("min_lr_ratio", min_lr_ratio)
     c = _real("num_cycles", num_cycles)
-    low = lr * m
+    low = clean(lr * m)
 
     plain = m == 0.0 and warmup_type == "linear" and (decay_type != "cosine" or c == 0.5)
     if plain and stable >= 0 and dd > 0:

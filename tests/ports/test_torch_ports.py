@@ -338,7 +338,8 @@ def test_sequential_warmup_then_cosine_is_a_readable_join() -> None:
         return L.SequentialLR(o, [L.LinearLR(o, 0.1, 1.0, 5), L.CosineAnnealingLR(o, 20, 0.001)], [5])
 
     s = check(make, [0.1], 80)
-    assert repr(s) == "join([linear(0.010000000000000002, 0.1, 5), cosine_wave(0.1, 0.001, 20)], [5])"
+    # torch's 0.1 * 0.1 is 0.010000000000000002; the port prints the value as written (issue 9)
+    assert repr(s) == "join([linear(0.01, 0.1, 5), cosine_wave(0.1, 0.001, 20)], [5])"
 
 
 @st.composite
@@ -532,3 +533,82 @@ def test_no_torch_import_for_non_torch_objects() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("TypeError from_torch: `scheduler`")
     assert out.strip().endswith("False")
+
+
+# -- a scheduler built after another one moved the lr (issue 11) --------------------------------------
+
+FIRSTS = {
+    "exponential": lambda opt: L.ExponentialLR(opt, 0.5),
+    "step": lambda opt: L.StepLR(opt, 1, gamma=0.3),
+    "linear": lambda opt: L.LinearLR(opt, start_factor=0.25, total_iters=3),
+}
+SECONDS = {
+    "linear": lambda opt: L.LinearLR(opt, start_factor=0.5, total_iters=4),
+    "exponential": lambda opt: L.ExponentialLR(opt, 0.9),
+    "step": lambda opt: L.StepLR(opt, 3, gamma=0.5),
+    "multistep": lambda opt: L.MultiStepLR(opt, [2, 5], gamma=0.5),
+    "constant": lambda opt: L.ConstantLR(opt, factor=0.5, total_iters=3),
+    "polynomial": lambda opt: L.PolynomialLR(opt, total_iters=6, power=2.0),
+    "cosine": lambda opt: L.CosineAnnealingLR(opt, T_max=5, eta_min=0.01),
+}
+
+
+@SWEEP
+@given(first=st.sampled_from(sorted(FIRSTS)), k=st.integers(0, 4), second=st.sampled_from(sorted(SECONDS)),
+       lr=st.floats(0.05, 1.0), ahead=st.integers(0, 3))
+def test_scheduler_built_after_another_moved_the_lr(first: str, k: int, second: str, lr: float, ahead: int) -> None:
+    # torch: a chainable scheduler starts from the group's lr when it is built, not from initial_lr.
+    # The port (of the second scheduler, possibly stepped `ahead` times already) gives torch's curve.
+    opt = optimizer([lr])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = FIRSTS[first](opt)
+        for _ in range(k):
+            opt.step()
+            one.step()
+        two = SECONDS[second](opt)
+        want = []
+        for _ in range(ahead + 20):
+            want.append(opt.param_groups[0]["lr"])
+            opt.step()
+            two.step()
+        # a fresh copy of the same history, ported after `ahead` steps of the second scheduler
+        opt2 = optimizer([lr])
+        one2 = FIRSTS[first](opt2)
+        for _ in range(k):
+            opt2.step()
+            one2.step()
+        two2 = SECONDS[second](opt2)
+        for _ in range(ahead):
+            opt2.step()
+            two2.step()
+    s = lk.from_torch(two2)
+    np.testing.assert_allclose(s(np.arange(len(want))), want, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda o: L.LinearLR(o, 0.1, 0.3, 5), "linear(0.01, 0.03, 5)"),
+        (lambda o: L.ConstantLR(o, factor=0.3, total_iters=4), "piecewise_constant([4], [0.03, 0.1])"),
+        (lambda o: L.MultiStepLR(o, [0, 3], gamma=0.1), "multistep(0.01, [3], 0.1)"),
+        (lambda o: L.OneCycleLR(o, max_lr=0.3, total_steps=50, div_factor=3.0),
+         "one_cycle(0.3, 50, div_factor=3.0)"),  # 0.3 / 0.1 = 2.9999999999999996 in float64
+    ],
+)
+def test_printed_ports_carry_no_float_noise(make: Make, expected: str) -> None:
+    s = lk.from_torch(make(optimizer([0.1])))
+    assert repr(s) == expected
+    assert "0000000" not in repr(s) and "9999999" not in repr(s)
+
+
+def test_linear_after_exponential_starts_from_the_moved_lr() -> None:
+    opt = optimizer([0.37])
+    e = L.ExponentialLR(opt, 0.5)
+    opt.step()
+    e.step()
+    lin = L.LinearLR(opt, start_factor=0.5, total_iters=4)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0925)  # torch: 0.185 * 0.5
+    s = lk.from_torch(lin)
+    assert s == lk.linear(0.0925, 0.185, 4)
+
