@@ -92,6 +92,25 @@ def _times_power(ops: Ops, start: float, base: float, p: Any) -> Any:
     return v
 
 
+#: Veltkamp's splitter for float64 (2**27 + 1).
+_SPLIT = 134217729.0
+
+
+def _two_prod_err(a: Any, b: float, p: Any) -> Any:
+    """``a * b - p`` exactly, for ``p = fl(a * b)`` in float64 (Dekker's two-product).
+
+    ``a`` is an array or scalar of float64 (a step, exact below 2**53), ``b`` a Python float.
+    Only ``*``, ``+``, ``-``, so it runs on every float64 ops table. 0 when ``b`` is a power of 2.
+    """
+    bb = _SPLIT * b
+    bh = bb - (bb - b)
+    bl = b - bh
+    aa = a * _SPLIT
+    ah = aa - (aa - a)
+    al = a - ah
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
 def _every(k: int, until: int) -> list[int]:
     """Multiples of ``k`` below ``until`` (at most ``MAX_BREAKS`` of them)."""
     return list(range(k, min(until, k * (MAX_BREAKS + 1)), k))
@@ -211,7 +230,23 @@ class CosineWave(Schedule):
             # rounding of the two products (the smooth wave is continuous there: no snap needed).
             whole = ops.floor(phase + 0.5)
             phase = ops.where(ops.maximum(phase - whole, whole - phase) <= (2.0 * eps) * whole, whole, phase)
-        frac = phase - ops.floor(phase)  # position in the current cycle, in [0, 1)
+        k = ops.floor(phase)  # cycles completed
+        if eps <= 2.0**-52:
+            # float64: the distance to the bottom of the wave (or to the end of a restart cycle)
+            # from the exact product t * cycles (hi + lo, a two-product), so a value near 0 keeps
+            # full relative precision: at t = T + 1 of T = 333,333,333 the value is 8e-18 of the
+            # amplitude, and rounding `phase` alone would leave it 5e-8 relative off.
+            n = float(self.steps)
+            tf = ops.to_float(t)
+            hi = tf * self.cycles
+            lo = _two_prod_err(tf, self.cycles, hi)
+            if self.restart:
+                rem = (((k + 1.0) * n - hi) - lo) / n  # fraction of the cycle left
+                return _cos_anneal(ops, self.start, self.end, rem)
+            d = ((hi - (k + 0.5) * n) + lo) / n  # phase - (k + 1/2): 0 at the bottom
+            sd = ops.sin(d * ops.pi)
+            return self.end + (self.start - self.end) * (sd * sd)
+        frac = phase - k  # position in the current cycle, in [0, 1)
         if self.restart:
             # Each cycle runs start -> end once, then jumps back.
             return _cos_anneal(ops, self.start, self.end, 1.0 - frac)

@@ -68,12 +68,15 @@ def _cosine(c: Config, t: float) -> float:
 def _cosine_wave(c: Config, t: float) -> float:
     start, end, steps = c["start"], c["end"], c["steps"]
     cycles = c.get("cycles", 0.5)
-    phase = cycles * (t / steps)  # cycles completed so far (transformers' rounding order)
+    # The phase t * cycles / steps, exactly (rational arithmetic on the float cycles as given);
+    # which cycle a step belongs to is decided by the float phase in transformers' rounding order
+    # (cycles * (t / steps)), so a restart lands where transformers puts it.
+    k = math.floor(cycles * (t / steps))
+    frac = float(Fraction(t) * Fraction(cycles) / Fraction(steps) - k)  # in the cycle, ~[0, 1)
     if c.get("restart", False):
-        frac = phase % 1.0
         return end + (start - end) * _half_cos(frac)
     # (1 + cos(2 pi phase)) / 2, with whole turns removed before the cosine.
-    return end + (start - end) * (1.0 + math.cos(2.0 * math.pi * (phase % 1.0))) / 2.0
+    return end + (start - end) * (1.0 + math.cos(2.0 * math.pi * frac)) / 2.0
 
 
 def _exponential(c: Config, t: float) -> float:
