@@ -187,6 +187,7 @@ def reduce_on_plateau(
     *,
     accumulation_size: int = 1,
     warn_nonfinite: bool = False,
+    total_steps: int | None = None,
 ) -> optax.GradientTransformationExtraArgs:
     r"""Scale updates by ``-lr(t)``, an lrkit schedule reduced when ``value`` plateaus.
 
@@ -220,6 +221,8 @@ def reduce_on_plateau(
       accumulation_size: number of ``value``\ s averaged into one evaluation (positive integer);
         ``1`` when ``value`` is already a validation metric.
       warn_nonfinite: also warn when a non-finite value is ignored (``True`` or ``False``).
+      total_steps: the run's number of updates, which resolves durations written as percentages
+        of the run (``"5%"``); required if ``schedule`` has any.
 
     Returns:
       An ``optax.GradientTransformationExtraArgs`` whose state is a :class:`PlateauState`.
@@ -245,6 +248,9 @@ def reduce_on_plateau(
             f"{owner}: `schedule` must be an lrkit schedule. "
             f"Received: schedule={schedule!r} of type {type(schedule).__name__}"
         )
+    from lrkit._time import resolve
+
+    schedule = resolve(owner, schedule, total_steps)
     p = _check_plateau(owner, plateau)
     acc_size = E.positive_int(owner, "accumulation_size", accumulation_size)
     warn = E.boolean(owner, "warn_nonfinite", warn_nonfinite)
@@ -258,12 +264,15 @@ def reduce_on_plateau(
     return _transformation(owner, p, base, multiplier, acc_size, warn)
 
 
-def _base_lr(owner: str, learning_rate: Any) -> Callable[[jax.Array], jax.Array] | None:
+def _base_lr(owner: str, learning_rate: Any, total_steps: Any = None) -> Callable[[jax.Array], jax.Array] | None:
     """``count -> learning rate`` for the ``learning_rate`` argument of :func:`scale_by_plateau`."""
     if learning_rate is None:
         return None
     s = getattr(learning_rate, "lrkit_schedule", learning_rate)  # lrkit.backends.optax.schedule(s)
     if isinstance(s, Schedule):
+        from lrkit._time import resolve
+
+        s = resolve(owner, s, total_steps)
         return lambda count: OPS.evaluate(s, count)  # type: ignore[no-any-return]
     if isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
         lr = E.value(owner, "learning_rate", learning_rate)
@@ -287,6 +296,7 @@ def scale_by_plateau(
     learning_rate: Any = None,
     accumulation_size: int = 1,
     warn_nonfinite: bool = False,
+    total_steps: int | None = None,
 ) -> optax.GradientTransformationExtraArgs:
     r"""Reduce-on-plateau appended after a complete optax optimizer: scale its updates.
 
@@ -325,6 +335,8 @@ def scale_by_plateau(
       accumulation_size: number of ``value``\ s averaged into one evaluation (positive integer).
       warn_nonfinite: also warn when a non-finite value is ignored (``True`` or ``False``),
         as in :func:`reduce_on_plateau`.
+      total_steps: the run's number of updates, which resolves percentages of the run in an lrkit
+        ``learning_rate`` schedule.
 
     Returns:
       An ``optax.GradientTransformationExtraArgs`` whose state is a :class:`PlateauState`.
@@ -349,7 +361,7 @@ def scale_by_plateau(
     """
     owner = "scale_by_plateau"
     p = _check_plateau(owner, plateau)
-    given = _base_lr(owner, learning_rate)
+    given = _base_lr(owner, learning_rate, total_steps)
     acc_size = E.positive_int(owner, "accumulation_size", accumulation_size)
     warn = E.boolean(owner, "warn_nonfinite", warn_nonfinite)
     if given is None and p.min_lr > 0:

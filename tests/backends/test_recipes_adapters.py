@@ -136,3 +136,22 @@ def test_keras_callbacks_and_hyperparameters_take_total_steps() -> None:
     with pytest.raises(ValueError, match=r"schedule_hyperparameter: .*total_steps"):
         schedule_hyperparameter(opt, "momentum", momentum)
     schedule_hyperparameter(opt, "momentum", momentum, total_steps=N)
+
+
+@pytest.mark.skipif(not requested("optax"), reason="optax not requested")
+def test_optax_plateau_transformations_take_total_steps() -> None:
+    import jax.numpy as jnp
+
+    from lrkit.backends.optax import reduce_on_plateau, scale_by_plateau
+
+    with pytest.raises(ValueError, match=r"reduce_on_plateau: .*total_steps"):
+        reduce_on_plateau(RECIPE)
+    with pytest.raises(ValueError, match=r"scale_by_plateau: .*total_steps"):
+        scale_by_plateau(learning_rate=RECIPE)
+    tx = reduce_on_plateau(RECIPE, total_steps=N)
+    params = jnp.zeros(())
+    state = tx.init(params)
+    for k in range(12):
+        updates, state = tx.update(jnp.ones(()), state, params, value=1.0 - k)  # always improving
+        assert -float(updates) == pytest.approx(expected([k])[0], rel=5e-6, abs=1.5e-7)
+    scale_by_plateau(learning_rate=RECIPE, total_steps=N)
