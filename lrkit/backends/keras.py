@@ -32,7 +32,8 @@ try:
     import keras
 except ImportError as err:  # pragma: no cover - exercised only without keras installed
     raise E.BackendUnavailableError(
-        "lrkit.backends.keras needs Keras 3: pip install 'lrkit[keras]'"
+        "lrkit.backends.keras needs Keras 3 and a backend: pip install 'lrkit[keras-tensorflow]' "
+        "(or 'lrkit[keras-jax]', 'lrkit[keras-torch]' with KERAS_BACKEND=jax or torch)"
     ) from err
 
 if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2
