@@ -143,7 +143,7 @@ def test_diff_real_keras_cosine_decay_with_warmup(tmp_path) -> None:
     path = tmp_path / "keras_cosine.json"
     path.write_text(json.dumps(lk.from_keras(native).to_config()))
     p = cli_run.run("diff", str(path), "warmup(cosine(1.0, 0.0, 90), 10)", "--steps", "120")
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 1, p.stderr  # diff's convention: 1 when the schedules differ
     expected = next(t for t in range(121) if abs(keras_formula(t) - hf_formula(t)) > 1e-9)
     assert expected == 11
     assert first_diff(p.stdout) == expected
