@@ -241,6 +241,13 @@ class Schedule:
     _chain: ClassVar[tuple[str, ...]] = ()
     _positions: ClassVar[tuple[str, ...]] = ()
     _periods: ClassVar[tuple[str, ...]] = ()
+    #: Fields ``_eval`` also accepts as arrays holding one value per piece: on array backends a ``join``
+    #: of many leaves of one class evaluates the formula once, with each parameter gathered at the
+    #: step's piece (``lrkit._compose._Plan``), instead of once per piece. ``_static`` names the
+    #: properties ``_eval`` branches on in Python; leaves evaluated together agree on those and on
+    #: every field not gathered. Empty (the default): the leaf is evaluated on its own.
+    _gather: ClassVar[tuple[str, ...]] = ()
+    _static: ClassVar[tuple[str, ...]] = ()
 
     # -- construction and identity (what ``dataclass(frozen=True)`` would generate) -------------
 
@@ -407,6 +414,10 @@ class Schedule:
         out = out.reshape(t.shape)
         # A numpy scalar step gives a numpy float64 scalar (itself a Python float).
         return out[()] if isinstance(step, np.generic) else out
+
+    def _gather_fields(self) -> tuple[str, ...]:
+        """The fields this instance lets a ``join`` gather per piece (``_gather`` unless overridden)."""
+        return self._gather
 
     def _eval_fn(self, ops: Ops) -> Callable[[Any], Any]:
         return lambda t: self._eval(t, ops)

@@ -6,6 +6,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from lrkit import _errors as E
 from lrkit._base import Schedule, frozen, register
 from lrkit._ops import SCALAR_OPS, Ops
@@ -23,17 +25,99 @@ def _schedule(owner: str, name: str, v: Any) -> Schedule:
     return v
 
 
+class _Group:
+    """Pieces of a join evaluated by one formula: leaves of one class that agree on everything but
+    the fields they gather (``Schedule._gather``), or a single piece evaluated on its own."""
+
+    __slots__ = ("cls", "columns", "first", "members", "settings", "single")
+
+    def __init__(self, members: list[int], schedules: tuple[Schedule, ...], n: int) -> None:
+        s = schedules[members[0]]
+        self.first, self.members = members[0], members
+        self.cls = type(s)
+        self.single = members[0] if len(members) == 1 else None
+        #: Values shared by the whole group (settings, static properties, equal parameters).
+        self.settings: dict[str, Any] = {}
+        #: Per-piece parameter tables, indexed by piece (pieces outside the group repeat the first
+        #: member's value: never used, but a valid parameter, so no formula sees a 0 or a NaN).
+        self.columns: dict[str, np.ndarray] = {}
+        if self.single is not None:
+            return
+        gathered = s._gather_fields()
+        for name in (*s._names, *s._static):
+            values = [getattr(schedules[i], name) for i in members]
+            if name not in gathered or all(v == values[0] for v in values):
+                self.settings[name] = values[0]
+                continue
+            col = np.full(n, float(values[0]))
+            col[members] = values
+            self.columns[name] = col
+
+
+def _group_key(s: Schedule) -> Any:
+    gathered = s._gather_fields()
+    if not gathered:
+        return None
+    key: list[Any] = [type(s)]
+    for name in s._names:
+        v = getattr(s, name)
+        if name in gathered and type(v) in (int, float):
+            key.append(name)
+        else:  # a setting (or a None/bool/percentage in a gathered field): equal within the group
+            key.append((name, v))
+    key += [(name, getattr(s, name)) for name in s._static]
+    return tuple(key)
+
+
+class _Plan:
+    """How a join's pieces are grouped for a gathered evaluation (``Ops.gathered_piecewise``)."""
+
+    __slots__ = ("group_of", "groups", "starts")
+
+    def __init__(self, join: Join) -> None:
+        schedules, n = join.schedules, len(join.schedules)
+        by_key: dict[Any, list[int]] = {}
+        singles: list[list[int]] = []
+        for i, s in enumerate(schedules):
+            key = _group_key(s)
+            try:
+                members = singles if key is None else by_key.setdefault(key, [])
+            except TypeError:  # an unhashable setting: on its own
+                members = singles
+            if members is singles:
+                singles.append([i])
+            else:
+                members.append(i)
+        self.groups = sorted((_Group(m, schedules, n) for m in (*by_key.values(), *singles)),
+                             key=lambda g: g.first)
+        #: Group number of each piece.
+        self.group_of = np.zeros(n, dtype=np.int64)
+        for g, group in enumerate(self.groups):
+            self.group_of[group.members] = g
+        #: Local step 0 of each piece.
+        self.starts = (0, *join.boundaries)
+
+
 class _Pieces(Sequence[Callable[[Any], Any]]):
     """``pieces[i]`` evaluates child ``i`` with ``ops``, built only when asked for.
 
     ``Ops.piecewise`` finds the piece of a step by binary search (Python floats, numpy) and calls only
     that child, so a step costs the same for a join of 2 pieces as for 2,000: no list of n closures.
+    Array backends may instead evaluate each group of alike pieces once (``plan``).
     """
 
-    __slots__ = ("_ops", "_schedules")
+    __slots__ = ("_join", "_ops", "_schedules")
 
-    def __init__(self, schedules: tuple[Schedule, ...], ops: Ops) -> None:
-        self._schedules, self._ops = schedules, ops
+    def __init__(self, join: Join, ops: Ops) -> None:
+        self._join, self._schedules, self._ops = join, join.schedules, ops
+
+    @property
+    def schedules(self) -> tuple[Schedule, ...]:
+        return self._schedules
+
+    def plan(self) -> _Plan:
+        """The grouping of the join's pieces, computed once per join."""
+        return self._join._gather_plan()
 
     def __len__(self) -> int:
         return len(self._schedules)
@@ -71,10 +155,17 @@ class Join(Schedule):
         _set(self, "schedules", ss)
         _set(self, "boundaries", bs)
 
+    def _gather_plan(self) -> _Plan:
+        try:
+            return self._plan  # type: ignore[attr-defined,no-any-return]
+        except AttributeError:  # first gathered evaluation: group the pieces once
+            _set(self, "_plan", _Plan(self))
+            return self._plan  # type: ignore[attr-defined,no-any-return]
+
     def _eval(self, t: Any, ops: Ops) -> Any:
         if not self.boundaries:
             return self.schedules[0]._eval(t, ops)
-        return ops.piecewise(t, self.boundaries, _Pieces(self.schedules, ops))
+        return ops.piecewise(t, self.boundaries, _Pieces(self, ops))
 
     def _retime(self, rt: Any, offset: Any) -> Schedule:
         from lrkit._time import rebuild, retime_position

@@ -25,6 +25,17 @@ from typing import Any
 
 import numpy as np
 
+#: Joins of at least this many pieces are evaluated group by group on traced/array backends
+#: (``Ops.gathered_piecewise``); smaller ones with one ``where`` per piece.
+GATHER_MIN = 4
+
+
+class _Params:
+    """The ``self`` a group's formula runs with: shared settings, and parameters gathered per step."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
 
 class Ops:
     """Base table; subclasses override what their library does natively.
@@ -128,6 +139,52 @@ class Ops:
         out = fns[0](t)
         for e, fn in zip(edges, fns[1:]):
             out = self.where(t < e, out, fn(self.maximum(t - e, 0)))
+        return out
+
+    # -- a join of many pieces on array backends: a search and gathers, not a where per piece --
+
+    def search(self, edges: Sequence[Any], t: Any) -> Any:
+        """Index of the piece holding ``t``: the number of ``edges`` (sorted, of ``t``'s type) ``<= t``."""
+        raise NotImplementedError
+
+    def gather(self, table: Any, idx: Any, like: Any = None) -> Any:
+        """``table[idx]`` for a numpy ``table`` (float64, or in ``like``'s dtype) and an index array."""
+        raise NotImplementedError
+
+    def gathered_piecewise(self, t: Any, edges: Sequence[Any], pieces: Any) -> Any:
+        """``piecewise`` for a join (``pieces``: ``lrkit._compose._Pieces``) with a graph whose size does
+        not grow with the number of pieces.
+
+        The piece index comes from one ``search``; each group of alike leaves (same class and settings,
+        see ``Schedule._gather``) runs its formula once with its parameters gathered at that index, at
+        the local step ``t - start[index]``; a group's value is kept where the step's piece is in it.
+        Other children are evaluated on their own as in ``piecewise``. The arithmetic per step is the
+        one ``piecewise`` does for that step's piece, with the same numbers, so values are identical.
+        ``edges`` are those a step of ``t``'s type can reach (pieces past them are left out).
+        """
+        plan = pieces.plan()
+        m = len(edges) + 1
+        idx = self.search(edges, t)
+        local = t - self.gather(np.asarray(plan.starts[:m]), idx, like=t)
+        which = None
+        out = None
+        for g, group in enumerate(plan.groups):
+            if group.first >= m:
+                continue
+            if group.single is not None:
+                i = group.single
+                v = pieces[i](t if i == 0 else self.maximum(t - edges[i - 1], 0))
+            else:
+                params = _Params(group.settings)
+                for name, col in group.columns.items():
+                    setattr(params, name, self.gather(col, idx))
+                v = group.cls._eval(params, local, self)
+            if out is None:
+                out = v
+                continue
+            if which is None:
+                which = self.gather(plan.group_of, idx, like=idx)
+            out = self.where(which == g, v, out)
         return out
 
 

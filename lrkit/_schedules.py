@@ -116,9 +116,15 @@ def _every(k: int, until: int) -> list[int]:
     return list(range(k, min(until, k * (MAX_BREAKS + 1)), k))
 
 
-def _remaining(ops: Ops, t: Any, steps: int | float) -> Any:
+def _num(x: Any) -> Any:
+    """A Python number as a float (a Python int past int32 would overflow under JAX); an array of
+    gathered parameters (``Schedule._gather``) as it is."""
+    return x if hasattr(x, "dtype") else float(x)
+
+
+def _remaining(ops: Ops, t: Any, steps: Any) -> Any:
     """``(steps - min(t, steps)) / steps`` as a float, with the subtraction done before dividing."""
-    n = float(steps)  # a float: a Python int past int32 would overflow under JAX
+    n = _num(steps)
     # Correctly rounded (``ops.div``: XLA would divide by a reciprocal, and 3 * (1 / 3) in float32
     # is 1 + 3e-8, which made `end * (1 - r)` negative at step 0), and at most 1 in any case.
     return ops.minimum(ops.div(n - ops.minimum(ops.to_float(t), n), n), 1.0)
@@ -128,6 +134,7 @@ def _remaining(ops: Ops, t: Any, steps: int | float) -> Any:
 @_frozen
 class Constant(Schedule):
     kind = "constant"
+    _gather = ("value",)
     value: float
 
     def __post_init__(self) -> None:
@@ -149,6 +156,8 @@ class Constant(Schedule):
 class Linear(Schedule):
     kind = "linear"
     _chain = ("steps",)
+    _gather = ("start", "end", "steps")
+    _static = ("_flat",)
     start: float
     end: float
     steps: int
@@ -158,8 +167,12 @@ class Linear(Schedule):
         _set(self, "end", E.value(self.kind, "end", self.end))
         _set(self, "steps", E.duration(self.kind, "steps", self.steps))
 
+    @property
+    def _flat(self) -> bool:
+        return self.start == self.end
+
     def _eval(self, t: Any, ops: Ops) -> Any:
-        if self.start == self.end:
+        if self._flat:
             return ops.full(t, self.start)
         r = _remaining(ops, t, self.steps)  # exact 1 at t = 0 and 0 from t = steps on
         return self.start * r + self.end * (1.0 - r)
@@ -177,6 +190,7 @@ class Linear(Schedule):
 class Cosine(Schedule):
     kind = "cosine"
     _chain = ("steps",)
+    _gather = ("start", "end", "steps")
     start: float
     end: float
     steps: int
@@ -187,7 +201,7 @@ class Cosine(Schedule):
         _set(self, "steps", E.duration(self.kind, "steps", self.steps))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
-        n = float(self.steps)
+        n = _num(self.steps)
         left = n - ops.minimum(ops.to_float(t), n)  # steps remaining, exact
         return _cos_anneal(ops, self.start, self.end, left, ops.pi / (2.0 * n))
 
@@ -280,6 +294,8 @@ class CosineWave(Schedule):
 class Exponential(Schedule):
     kind = "exponential"
     _periods = ("every",)
+    _gather = ("start", "end")  # `rate` decides branches (_times_power, _clamp): a setting
+    _static = ("_zero", "_clamp")
     start: float
     rate: float
     every: int
@@ -300,10 +316,22 @@ class Exponential(Schedule):
         else:
             p = ops.div(ops.to_float(t), float(self.every))
         # start == 0 stays 0 even where rate ** p overflows (0 * inf would be NaN).
-        v = _times_power(ops, self.start, self.rate, p) if self.start != 0.0 else ops.full(t, 0.0)
-        if self.end is None or self.rate == 1.0:
+        v = ops.full(t, 0.0) if self._zero else _times_power(ops, self.start, self.rate, p)
+        clamp = self._clamp
+        if not clamp:
             return v
-        return ops.maximum(v, self.end) if self.rate < 1.0 else ops.minimum(v, self.end)
+        return ops.maximum(v, self.end) if clamp == "max" else ops.minimum(v, self.end)
+
+    @property
+    def _zero(self) -> bool:
+        return self.start == 0.0
+
+    @property
+    def _clamp(self) -> str:
+        """How ``end`` bounds the curve: ``"max"`` (decaying), ``"min"`` (growing) or ``""`` (not)."""
+        if self.end is None or self.rate == 1.0:
+            return ""
+        return "max" if self.rate < 1.0 else "min"
 
     def _range(self, until: int) -> tuple[float, float]:
         p = float(until // self.every) if self.staircase else float(until) / float(self.every)
@@ -328,6 +356,7 @@ class Exponential(Schedule):
 class Polynomial(Schedule):
     kind = "polynomial"
     _chain = ("steps",)
+    _gather = ("start", "end", "steps")
     start: float
     end: float
     steps: int
@@ -340,6 +369,9 @@ class Polynomial(Schedule):
         _set(self, "steps", E.duration(self.kind, "steps", self.steps))
         _set(self, "power", E.positive(self.kind, "power", self.power))
         _set(self, "cycle", E.boolean(self.kind, "cycle", self.cycle))
+
+    def _gather_fields(self) -> tuple[str, ...]:
+        return ("start", "end") if self.cycle else self._gather  # cycles divide by a Python int
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         if self.cycle:

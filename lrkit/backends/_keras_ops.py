@@ -30,7 +30,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from lrkit._ops import Ops
+from lrkit._ops import GATHER_MIN, Ops
 
 _kops = keras.ops
 _BACKEND = keras.backend.backend()
@@ -129,6 +129,8 @@ class KerasOps(Ops):
         return float(np.finfo(_compute_dtype(x)).eps)
 
     def full(self, t: Any, value: float) -> Any:
+        if hasattr(value, "dtype"):  # a parameter gathered per step (``Ops.gathered_piecewise``)
+            return _kops.broadcast_to(value, tuple(_kops.shape(t)))
         return _kops.full(tuple(_kops.shape(t)), value, dtype=_compute_dtype(t))
 
     def div(self, x: Any, d: float) -> Any:
@@ -228,6 +230,13 @@ class KerasOps(Ops):
     ) -> Any:
         """``fns[i](t - edges[i-1])`` on ``[edges[i-1], edges[i])``, shifted in the step's own type."""
         top = _int_max(t)
+        if hasattr(fns, "plan") and len(edges) + 1 >= GATHER_MIN:
+            # A join: one search and a few gathers, whatever its number of pieces.
+            if top is None:
+                reach = [float(e) for e in edges if math.isfinite(e)]
+            else:
+                reach = [e for e in edges if e <= top]
+            return self.gathered_piecewise(t, reach, fns)
         out = fns[0](t)
         for e, fn in zip(edges, fns[1:]):
             if top is not None and e > top:
@@ -236,6 +245,17 @@ class KerasOps(Ops):
                 break
             out = _kops.where(_kops.less(t, e), out, fn(_kops.maximum(t - e, 0)))
         return out
+
+
+    def search(self, edges: Sequence[Any], t: Any) -> Any:
+        table = _kops.convert_to_tensor(np.asarray(edges), dtype=_dtype(t))
+        flat = _kops.reshape(t, (-1,))
+        return _kops.reshape(_kops.searchsorted(table, flat, side="right"), _kops.shape(t))
+
+    def gather(self, table: Any, idx: Any, like: Any = None) -> Any:
+        if like is None:  # parameters: in the dtype formulas run in, rounded as Python floats would be
+            return _kops.take(_kops.convert_to_tensor(table, dtype=_dtype(self.full(idx, 0.0))), idx)
+        return _kops.take(_kops.convert_to_tensor(table, dtype=_dtype(like)), idx)
 
 
 #: The table the Keras adapter evaluates schedules with.

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from lrkit._errors import BackendUnavailableError
-from lrkit._ops import Ops
+from lrkit._ops import GATHER_MIN, Ops
 
 try:
     import torch
@@ -95,6 +95,8 @@ class TorchOps(Ops):
         return torch.tensor(float(t), dtype=_F64)
 
     def full(self, t: Any, value: float) -> Any:
+        if _is_tensor(value):  # a parameter gathered per step (``Ops.gathered_piecewise``)
+            return torch.broadcast_to(value.to(_F64), t.shape)
         if _is_tensor(t):
             return torch.full_like(t, value, dtype=_F64)
         return torch.tensor(float(value), dtype=_F64)
@@ -172,10 +174,23 @@ class TorchOps(Ops):
     ) -> Any:
         # Every child is evaluated everywhere (branch-free, traceable); each one only ever sees a
         # non-negative local time, and ``where`` keeps the child that applies.
+        if hasattr(fns, "plan") and len(edges) + 1 >= GATHER_MIN and _is_tensor(t):
+            # A join: one search and a few gathers, whatever its number of pieces.
+            reach = [float(e) for e in edges] if t.is_floating_point() else list(edges)
+            return self.gathered_piecewise(t, reach, fns)
         out = fns[0](t)
         for e, fn in zip(edges, fns[1:]):
             out = torch.where(t < e, out, fn(self.maximum(t - e, 0)))
         return out
+
+
+    def search(self, edges: Sequence[Any], t: Any) -> Any:
+        table = torch.as_tensor(edges, dtype=t.dtype, device=t.device)
+        return torch.searchsorted(table, t.reshape(-1), right=True).reshape(t.shape)
+
+    def gather(self, table: Any, idx: Any, like: Any = None) -> Any:
+        values = torch.as_tensor(table, device=idx.device)
+        return values.to(_F64 if like is None else like.dtype)[idx]
 
 
 OPS = TorchOps()

@@ -19,6 +19,27 @@ class Case:
     horizon: int
 
 
+def _join_many() -> lk.Schedule:
+    """40 pieces of 1 to 16 steps: linear, cosine, constant, exponential and polynomial leaves with
+    different parameters, and a few compositions evaluated on their own."""
+    kinds = [
+        lambda i: lk.linear(0.01 * (i % 7), 0.3 - 0.01 * (i % 5), 3 + i % 9),
+        lambda i: lk.cosine(0.3 - 0.005 * i, 0.001 * i, 2 + i % 11),
+        lambda i: lk.constant(0.02 + 0.003 * i),
+        lambda i: lk.exponential(0.3 - 0.004 * i, 0.9, 1 + i % 3),
+        lambda i: lk.polynomial(0.25, 0.001 * i, 4 + i % 6, power=2.0),
+        lambda i: lk.linear(0.2, 0.2, 5),
+    ]
+    pieces = [kinds[(i * 7) % len(kinds)](i) for i in range(36)]
+    pieces[5] = lk.warmup(lk.cosine(0.3, 0.0, 6), 3)
+    pieces[17] = lk.join([lk.constant(0.1), lk.linear(0.1, 0.0, 4)], [2])
+    pieces[29] = lk.exponential(0.2, 1.05, 2, end=0.25)
+    pieces += [lk.constant(0.05), lk.linear(0.05, 0.2, 8), lk.cosine(0.2, 0.01, 9), lk.constant(0.01)]
+    lengths = [1 + (i * 5) % 16 for i in range(len(pieces) - 1)]
+    boundaries = [sum(lengths[: i + 1]) for i in range(len(lengths))]
+    return lk.join(pieces, boundaries)
+
+
 CASES = [
     Case("constant", lk.constant(0.1), 50),
     Case("linear", lk.linear(0.0, 0.2, 20), 60),
@@ -51,6 +72,8 @@ CASES = [
     Case("wsd_cosine", lk.warmup_stable_decay(0.3, 5, 10, 10, end=0.01, shape="cosine"), 40),
     Case("wsd_sqrt", lk.warmup_stable_decay(0.3, 0, 10, 16, end=0.02, shape="sqrt"), 40),
     Case("join", lk.join([lk.linear(0.0, 0.3, 5), lk.constant(0.3), lk.cosine(0.3, 0.0, 20)], [5, 12]), 50),
+    # Many pieces: array backends evaluate a join by groups of alike leaves (Ops.gathered_piecewise).
+    Case("join_many", _join_many(), 420),
     Case("warmup_linear", lk.warmup(lk.cosine(0.3, 0.0, 30), 6), 50),
     Case("warmup_cosine_start", lk.warmup(lk.exponential(0.3, 0.9, 2), 8, start=0.01, shape="cosine"), 50),
     Case("warmup_exponential", lk.warmup(lk.linear(0.3, 0.0, 30), 5, start=0.001, shape="exponential"), 50),

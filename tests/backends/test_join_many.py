@@ -1,0 +1,100 @@
+"""A join of many pieces on array backends: values at every boundary, and a graph that does not grow.
+
+Traced backends evaluate a join with one search for the piece and each group of alike leaves once,
+with its parameters gathered at that piece (``Ops.gathered_piecewise``). Values are compared with the
+independent reference interpreter (``tests/reference.py``) at every boundary b-1, b, b+1, with the
+tolerances of the conformance harnesses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import need
+from reference import evaluate_config
+
+import lrkit as lk
+
+
+def _many(n: int) -> lk.Schedule:
+    """n pieces of 1 to 9 steps: linear, cosine and constant leaves with different parameters (three
+    groups), a warmup and a nested join (evaluated on their own), ending in a constant."""
+    kinds = [
+        lambda i: lk.linear(0.3 - 0.0001 * i, 0.01 + 0.0001 * i, 2 + i % 7),
+        lambda i: lk.cosine(0.05 + 0.0001 * i, 0.3, 3 + i % 5),
+        lambda i: lk.constant(0.1 + 0.0001 * i),
+    ]
+    pieces = [kinds[i % 3](i) for i in range(n - 1)] + [lk.constant(0.02)]
+    pieces[n // 3] = lk.warmup(lk.cosine(0.3, 0.0, 6), 3)
+    pieces[n // 2] = lk.join([lk.constant(0.1), lk.linear(0.1, 0.0, 4)], [2])
+    lengths = [1 + (i * 5) % 9 for i in range(n - 1)]
+    return lk.join(pieces, np.cumsum(lengths).tolist())
+
+
+def _boundary_steps(s: lk.Schedule) -> list[int]:
+    steps = {0}
+    for b in s.boundaries:  # type: ignore[attr-defined]
+        steps.update((b - 1, b, b + 1))
+    return sorted(steps)
+
+
+def _reference(s: lk.Schedule, steps: list[int]) -> np.ndarray:
+    config = s.to_config()
+    return np.array([evaluate_config(config, t) for t in steps])
+
+
+SCHEDULE = _many(300)
+STEPS = _boundary_steps(SCHEDULE)
+EXPECTED = _reference(SCHEDULE, STEPS)
+
+
+def test_optax_join_of_many_pieces_matches_reference_at_every_boundary() -> None:
+    jax = need("optax") and need("jax")
+    import jax.numpy as jnp
+
+    from lrkit.backends.optax import schedule
+
+    fn = jax.jit(jax.vmap(schedule(SCHEDULE)))
+    got = np.asarray(fn(jnp.asarray(STEPS, dtype=jnp.int32)), dtype=np.float64)
+    np.testing.assert_allclose(got, EXPECTED, rtol=5e-6, atol=1.5e-7)
+    one = jax.jit(schedule(SCHEDULE))  # a scalar count, as inside an optimizer update
+    for t in (0, STEPS[len(STEPS) // 2], STEPS[-1]):
+        np.testing.assert_allclose(float(one(jnp.int32(t))), EXPECTED[STEPS.index(t)], rtol=5e-6, atol=1.5e-7)
+
+
+def test_optax_join_graph_does_not_grow_with_its_pieces() -> None:
+    jax = need("optax") and need("jax")
+    import jax.numpy as jnp
+
+    from lrkit.backends.optax import schedule
+
+    def size(n: int) -> tuple[int, int]:
+        text = str(jax.make_jaxpr(schedule(_many(n)))(jnp.int32(0)))
+        return len(text.splitlines()), text.count("select_n")
+
+    small, large = size(12), size(3000)
+    # a `where` per piece would give 3000 selects and lines; a search and gathers a few more than 12
+    assert large[1] <= small[1] + 4, (small, large)
+    assert large[0] <= small[0] + 60, (small, large)
+
+
+def test_keras_join_of_many_pieces_matches_reference_at_every_boundary() -> None:
+    keras = need("keras")
+    from lrkit.backends._keras_ops import OPS
+
+    dtype = "int32" if keras.backend.backend() == "jax" else "int64"
+    got = OPS.evaluate(SCHEDULE, keras.ops.convert_to_tensor(np.asarray(STEPS), dtype=dtype))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(got).astype(np.float64), EXPECTED, rtol=2e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float64"])
+def test_torch_join_of_many_pieces_matches_reference_at_every_boundary(dtype: str) -> None:
+    torch = need("torch")
+
+    got = SCHEDULE(torch.tensor(STEPS, dtype=getattr(torch, dtype)))
+    assert got.dtype == torch.float64
+    np.testing.assert_allclose(got.numpy(), EXPECTED, rtol=1e-12, atol=1e-15)
+    # unsorted, repeated and a 2-d shape
+    perm = np.random.default_rng(0).permutation(len(STEPS))
+    steps = torch.tensor(np.asarray(STEPS)[perm], dtype=getattr(torch, dtype))
+    np.testing.assert_allclose(SCHEDULE(steps.reshape(-1, 1)).numpy().ravel(), EXPECTED[perm], rtol=1e-12, atol=1e-15)
