@@ -7,8 +7,8 @@ same measurement for n = 2 (the ratio is what the targets are about: cost flat i
 * scalar ``s(t)`` at scattered steps (target: n = 2000 within 2x of n = 2);
 * numpy ``s(np.arange(1_000_000))``;
 * torch ``scheduler.step()`` with 1, 8 and 64 param groups (target: 2000 pieces within 2x of 2);
-* optax: compile time of a jitted ``count -> lr`` and its run time over a vector of counts (target:
-  within 2x of n = 2, both);
+* optax: compile time of a jitted ``count -> lr`` and its run time over a vector of counts, then the
+  same for one scalar count (the optimizer's case) (target: within 2x of n = 2, both);
 * configs: ``to_config``, ``from_config``, ``repr``, ``==`` and ``hash`` of a 100,000-piece join
   (target: each under one second).
 """
@@ -122,6 +122,19 @@ def bench_optax(repeats: int) -> None:
         run_fns[n] = lambda c=compiled: c(counts).block_until_ready()
     table("optax: compile a jitted vmap(schedule)", "s", 1, compile_times, 2.0)
     table("optax: run it over 1e5 counts", "ms", 1, best(run_fns, repeats), 2.0)
+    # The optimizer's case: one scalar count per update.
+    count = jnp.asarray(7, dtype=jnp.int32)
+    compile_times, run_fns = {}, {}
+    for n in SIZES:
+        compile_times[n] = math.inf
+        for _ in range(repeats):  # compile times are noisy on a loaded machine: best of a few
+            jax.clear_caches()
+            t0 = time.perf_counter()
+            compiled = jax.jit(schedule(joined(n))).lower(count).compile()
+            compile_times[n] = min(compile_times[n], time.perf_counter() - t0)
+        run_fns[n] = lambda c=compiled: [c(count).block_until_ready() for _ in range(1000)]
+    table("optax: compile a jitted schedule of a scalar count", "s", 1, compile_times, 2.0)
+    table("optax: call it, per call", "us", 1000, best(run_fns, repeats), 2.0)
 
 
 def bench_configs() -> None:
