@@ -122,6 +122,15 @@ def _num(x: Any) -> Any:
     return x if hasattr(x, "dtype") else float(x)
 
 
+def _check_second_cycle(node: Any, m: float) -> None:
+    """Growing cycles (``period_mult > 1``) must keep the second one within 2**53 steps."""
+    if m > 1.0 and isinstance(node.period, int) and not node.period * m <= MAX_STEP:
+        raise E.ScheduleError(
+            f"{node.kind}: `period_mult` must keep the second cycle (period * period_mult) at most "
+            f"2**53 steps. Received: period_mult={node.period_mult!r}, period={node.period!r}"
+        )
+
+
 def _remaining(ops: Ops, t: Any, steps: Any) -> Any:
     """``(steps - min(t, steps)) / steps`` as a float, with the subtraction done before dividing."""
     n = _num(steps)
@@ -791,11 +800,7 @@ class CosineRestarts(Schedule):
             )
         _set(self, "period_mult", m)
         _set(self, "decay", E.positive(self.kind, "decay", self.decay))
-        if m > 1.0 and isinstance(self.period, int) and not self.period * m <= MAX_STEP:
-            raise E.ScheduleError(
-                f"{self.kind}: `period_mult` must keep the second cycle (period * period_mult) at most "
-                f"2**53 steps. Received: period_mult={self.period_mult!r}, period={self.period!r}"
-            )
+        _check_second_cycle(self, m)
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         i, local, length = _cycle(ops, t, self.period, self.period_mult)
@@ -877,11 +882,7 @@ class Restarts(Schedule):
                 f"{self.kind}: `lb` and `ub` apply to shape='tanh' only. "
                 f"Received: lb={self.lb!r}, ub={self.ub!r}, shape={self.shape!r}"
             )
-        if m > 1.0 and isinstance(self.period, int) and not self.period * m <= MAX_STEP:
-            raise E.ScheduleError(
-                f"{self.kind}: `period_mult` must keep the second cycle (period * period_mult) at most "
-                f"2**53 steps. Received: period_mult={self.period_mult!r}, period={self.period!r}"
-            )
+        _check_second_cycle(self, m)
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         i, local, length = _cycle(ops, t, self.period, self.period_mult)
