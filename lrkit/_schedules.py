@@ -83,12 +83,13 @@ def _pow_from_zero(ops: Ops, x: Any, p: float) -> Any:
 
 
 def _times_power(ops: Ops, start: float, base: float, p: Any) -> Any:
-    """``start * base ** p`` (``start > 0``). Where growth overflows ``base ** p`` the product is
-    ``inf``, also on float32 backends whose ``start`` flushed to 0 (``0 * inf`` would be NaN)."""
+    """``start * base ** p`` (``start >= 0``). Where growth overflows ``base ** p`` the product is
+    ``inf`` (0 for ``start == 0``), also on float32 backends whose ``start`` flushed to 0 (``0 * inf``
+    would be NaN)."""
     g = ops.power(base, p)
     v = start * g
     if base > 1.0:
-        v = ops.where(g < math.inf, v, math.inf)
+        v = ops.where(g < math.inf, v, math.inf if start > 0.0 else 0.0)
     return v
 
 
@@ -694,8 +695,9 @@ class OneCycle(Schedule):
         for i, (a, b, _, _) in enumerate(() if isinstance(self.steps, E.Percent) else self._phases()):
             if b == a:
                 raise E.ScheduleError(
-                    f"{self.kind}: phase {i} would be empty with steps={self.steps} and "
-                    f"pct_start={self.pct_start} (torch OneCycleLR divides by zero here). "
+                    f"{self.kind}: `pct_start` must leave every phase non-empty: phase {i} would be empty "
+                    f"with steps={self.steps} and pct_start={self.pct_start} (torch OneCycleLR divides by "
+                    "zero here). "
                     f"Received: steps={self.steps!r}, pct_start={self.pct_start!r}"
                 )
 

@@ -184,7 +184,7 @@ def test_table_covers_every_argument_of_every_constructor() -> None:
 
 def test_one_cycle_refuses_an_empty_phase() -> None:
     # torch OneCycleLR divides by zero when a phase has no length (pct_start * steps == 1).
-    with pytest.raises(ValueError, match=r"one_cycle: phase 0 .*Received: steps=4, pct_start=0.25"):
+    with pytest.raises(ValueError, match=r"one_cycle: `pct_start` .*phase 0 .*Received: steps=4, pct_start=0.25"):
         lk.one_cycle(1.0, 4, pct_start=0.25)
 
 

@@ -47,6 +47,10 @@ def check_schedule(s: lk.Schedule, steps: list[int]) -> None:
     _ = s.duration
 
 
+#: Steps of the pinned examples (which draw none).
+FIXED_STEPS = [0, 1, 2, 3, 10, 1000, 2**31 - 1, 2**52, MAX_STEP - 1, MAX_STEP]
+
+
 def build(call: Call) -> lk.Schedule | None:
     try:
         return call.build()
@@ -178,10 +182,12 @@ def test_percent_durations_are_checked_once_bound() -> None:
 @example(call=Call("cyclic", 0.0, 1.0, 2**53, 1), data=None)
 @example(call=Call("constant", 10**400), data=None)  # OverflowError converting it to float
 @example(call=Call("linear", 0.0, 10**400, 10), data=None)
+@example(call=Call("one_cycle", 0.0, 2, 0.5), data=None)  # an empty phase: named `pct_start`
+@example(call=Call("multistep", 0.0, [1, 1], 1.3407807929942597e154), data=None)  # 0 * inf at step 1
 def test_any_leaf_is_refused_or_safe_everywhere(call: Call, data: st.DataObject) -> None:
     s = build(call)
-    if s is not None and data is not None:
-        check_schedule(s, data.draw(hostile_steps(s)))
+    if s is not None:
+        check_schedule(s, data.draw(hostile_steps(s)) if data is not None else FIXED_STEPS)
 
 
 @settings(max_examples=max(20, settings.default.max_examples))
