@@ -389,7 +389,7 @@ class Polynomial(Schedule):
             # ceil(t / steps) = -floor(-t / steps), in the step's own type: exact.
             periods = ops.to_float(-ops.floordiv(-t, self.steps))
             span = float(self.steps) * ops.maximum(periods, 1.0)
-            r = (span - tf) / span
+            r = ops.minimum((span - tf) / span, 1.0)  # XLA's reciprocal can round it above 1
         else:
             r = _remaining(ops, t, self.steps)
         return (self.start - self.end) * _pow_from_zero(ops, r, self.power) + self.end

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import pytest
 from helpers import need
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -81,3 +82,24 @@ def test_traced_values_stay_finite_and_inside_the_bounds(call: Call, data: st.Da
         f"{s!r} under jax.jit at counts {np.asarray(steps)[bad][:5].tolist()}: {got[bad][:5].tolist()} "
         f"outside [{lo!r}, {hi!r}]"
     )
+
+
+def _convex_forms(a: float, b: float, n: int) -> list[lk.Schedule]:
+    """Every curve written as ``a (1 - w) + b w`` or ``a + (b - a) w`` with ``w`` a quotient by ``n``."""
+    return [
+        lk.linear(a, b, n), lk.polynomial(a, b, n, 1.0), lk.polynomial(a, b, n, 2.0, cycle=True),
+        lk.warmup_stable_decay(a, n, 1, n, end=b), lk.warmup(lk.constant(b), n, start=a),
+        lk.cooldown(lk.constant(a), 0, n, end=b), lk.cooldown(lk.constant(a), 3, n, end=b, shape="square"),
+        lk.cyclic(a, b, n), lk.cyclic(a, b, n, 2 * n + 1), lk.piecewise_linear([0, n], [a, b]),
+    ]
+
+
+@pytest.mark.parametrize("n", [7, 9])
+@pytest.mark.parametrize("a, b", [(0.0, 1e-8), (1e-8, 0.0), (0.0, 1.0)])
+def test_xla_reciprocal_rounding_never_gives_a_negative_rate(a: float, b: float, n: int) -> None:
+    # XLA divides by a float32 reciprocal: n * (1 / n) is 1 + 2**-24 for n = 7 or 9, so an unclipped
+    # `a * r + b * (1 - r)` was -4.5e-8 (a = 0, b = 1) at the step where r should be exactly 1.
+    counts = jnp.arange(0, 4 * n + 8, dtype=jnp.int32)
+    for s in _convex_forms(a, b, n):
+        got = np.asarray(jax.jit(lko.schedule(s))(counts))
+        assert (got >= 0.0).all() and np.isfinite(got).all(), (s, got[got < 0])
