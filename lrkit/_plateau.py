@@ -418,7 +418,7 @@ def _metric_float(metric: Any, name: str = "metric") -> float:
         except OverflowError:
             raise ValueError(
                 f"{_OWNER}: `{name}` must be a real number within the float range. "
-                f"Received: {name}={metric!r}"
+                f"Received: {name}={E.show(metric)}"
             ) from None
     size = getattr(metric, "size", None)
     numel = getattr(metric, "numel", None)

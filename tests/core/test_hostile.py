@@ -203,3 +203,10 @@ def test_any_composition_is_refused_or_safe_everywhere(call: Call, data: st.Data
 def test_ordinary_trees_stay_inside_their_bounds_at_any_step(drawn: tuple[lk.Schedule, int], data: st.DataObject) -> None:
     s, _ = drawn
     check_schedule(s, data.draw(hostile_steps(s)))
+
+
+@pytest.mark.parametrize("metric", [10**400, 10**5000], ids=["1e400", "1e5000"])  # 1e5000: past repr's limit
+def test_plateau_metric_past_float_range_is_a_clear_error(metric: int) -> None:
+    p = lk.ReduceOnPlateau()
+    with pytest.raises(ValueError, match=r"`metric` must be a real number within the float range.*bits>"):
+        p.update(p.initial_state(), metric, 0.1)
