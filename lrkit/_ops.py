@@ -94,6 +94,10 @@ class Ops:
     def sin(self, x: Any) -> Any:
         raise NotImplementedError
 
+    def fmod(self, x: Any, n: float) -> Any:
+        """``x - n * trunc(x / n)``, exactly (IEEE remainder with the sign of ``x``), ``n`` a constant."""
+        raise NotImplementedError
+
     def exp(self, x: Any) -> Any:
         raise NotImplementedError
 
@@ -224,6 +228,7 @@ class ScalarOps(Ops):
     ceil = staticmethod(math.ceil)
     cos = staticmethod(math.cos)
     sin = staticmethod(math.sin)
+    fmod = staticmethod(math.fmod)
     sqrt = staticmethod(math.sqrt)
     log = staticmethod(math.log)
 
@@ -270,6 +275,7 @@ class NumpyOps(Ops):
     ceil = staticmethod(np.ceil)
     cos = staticmethod(np.cos)
     sin = staticmethod(np.sin)
+    fmod = staticmethod(np.fmod)
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
     sqrt = staticmethod(np.sqrt)

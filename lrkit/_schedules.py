@@ -244,6 +244,20 @@ class CosineWave(Schedule):
         _set(self, "restart", E.boolean(self.kind, "restart", self.restart))
 
     def _eval(self, t: Any, ops: Ops) -> Any:
+        if type(t) is int:
+            # A Python int step (the scalar path: torch's schedulers, `s(k)`): the position in the
+            # cycle exactly, in integers, so the phase holds at any step (2**53 and past), where a
+            # float64 phase t / steps * cycles has lost its fraction.
+            p, q = float(self.cycles).as_integer_ratio()
+            den = q * int(self.steps)
+            k_exact, r = divmod(t * p, den)  # t * cycles / steps = k_exact + r / den
+            if self.restart:
+                rem = (den - r) / den  # an exact int ratio, correctly rounded
+                if min(r, den - r) <= 1e-9 * den:  # within a hair of a restart: the natives' rounding
+                    rem += math.floor(t / float(self.steps) * self.cycles) - k_exact
+                return _cos_anneal(ops, self.start, self.end, rem)
+            sd = ops.sin((2 * r - den) / (2 * den) * ops.pi)  # phase - (k + 1/2): 0 at the bottom
+            return self.end + (self.start - self.end) * (sd * sd)
         # (t / steps) * cycles, in this order: transformers' cosine_with_restarts computes
         # `num_cycles * progress`, and a restart lands on the same step only if rounded alike.
         phase = ops.div(ops.to_float(t), float(self.steps)) * self.cycles  # cycles completed
@@ -254,23 +268,30 @@ class CosineWave(Schedule):
             # rounding of the two products (the smooth wave is continuous there: no snap needed).
             whole = ops.floor(phase + 0.5)
             phase = ops.where(ops.maximum(phase - whole, whole - phase) <= (2.0 * eps) * whole, whole, phase)
-        k = ops.floor(phase)  # cycles completed
         if eps <= 2.0**-52:
             # float64: the distance to the bottom of the wave (or to the end of a restart cycle)
             # from the exact product t * cycles (hi + lo, a two-product), so a value near 0 keeps
             # full relative precision: at t = T + 1 of T = 333,333,333 the value is 8e-18 of the
             # amplitude, and rounding `phase` alone would leave it 5e-8 relative off.
+            # The position in the cycle is (t * cycles) mod steps: `fmod` is exact, so the phase also
+            # holds at far steps (2**53), where (k + 1) * steps no longer fits a float64.
             n = float(self.steps)
             tf = ops.to_float(t)
             hi = tf * self.cycles
             lo = _two_prod_err(tf, self.cycles, hi)
+            r = ops.fmod(hi, n)
             if self.restart:
-                rem = (((k + 1.0) * n - hi) - lo) / n  # fraction of the cycle left
+                rem = ops.div((n - r) - lo, n)  # fraction of the cycle left (exact cycle k_exact)
+                # Within a hair of a restart, follow the natives' rounded phase (transformers computes
+                # `num_cycles * progress`): a restart that rounding moves by a step moves here too.
+                k_exact = ops.div(hi - r, n)  # hi - r is a whole number of cycles times n: exact
+                near = ops.minimum(rem, 1.0 - rem) <= 1e-9
+                rem = ops.where(near, rem + (ops.floor(phase) - k_exact), rem)
                 return _cos_anneal(ops, self.start, self.end, rem)
-            d = ((hi - (k + 0.5) * n) + lo) / n  # phase - (k + 1/2): 0 at the bottom
+            d = ops.div((r - 0.5 * n) + lo, n)  # phase - (k + 1/2), up to a whole cycle: 0 at the bottom
             sd = ops.sin(d * ops.pi)
             return self.end + (self.start - self.end) * (sd * sd)
-        frac = phase - k  # position in the current cycle, in [0, 1)
+        frac = phase - ops.floor(phase)  # position in the current cycle, in [0, 1)
         if self.restart:
             # Each cycle runs start -> end once, then jumps back.
             return _cos_anneal(ops, self.start, self.end, 1.0 - frac)

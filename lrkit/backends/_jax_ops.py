@@ -112,6 +112,7 @@ class JaxOps(Ops):
     ceil = staticmethod(jnp.ceil)
     cos = staticmethod(jnp.cos)
     sin = staticmethod(jnp.sin)
+    fmod = staticmethod(jnp.fmod)  # XLA rem: exact
     exp = staticmethod(jnp.exp)
     log = staticmethod(jnp.log)
     sqrt = staticmethod(jnp.sqrt)

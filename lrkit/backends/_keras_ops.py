@@ -167,6 +167,12 @@ class KerasOps(Ops):
     def sin(self, x: Any) -> Any:
         return _kops.sin(self._t(x))
 
+    def fmod(self, x: Any, n: float) -> Any:
+        # keras.ops.mod has the sign of `n` (floor mod; TensorFlow's FloorMod is fmod then a sign fix,
+        # exact): the same as fmod for the non-negative `x` lrkit passes.
+        x = self._t(x)
+        return _kops.mod(x, _kops.convert_to_tensor(n, dtype=_dtype(x)))
+
     def exp(self, x: Any) -> Any:
         return _kops.exp(self._t(x))
 

@@ -141,6 +141,9 @@ class TorchOps(Ops):
     def sin(self, x: Any) -> Any:
         return torch.sin(self._t(x))
 
+    def fmod(self, x: Any, n: float) -> Any:
+        return torch.fmod(self._t(x), n)
+
     def exp(self, x: Any) -> Any:
         return torch.exp(self._t(x))
 
