@@ -3,7 +3,7 @@ run unchanged through Keras (``model.fit`` and plain optimizer steps, ``lrkit.ba
 optax (a jitted train step, ``lrkit.backends.optax``). The learning rates those optimizers actually
 apply match the native torch curve, recorded from a real torch optimizer, to float32 precision.
 
-Token ``cross``: torch, Keras (``KERAS_BACKEND=jax``) and optax installed together.
+Token ``cross``: torch, Keras (``KERAS_BACKEND=torch``, the ``keras_torch`` env) and optax installed together.
 """
 
 from __future__ import annotations
