@@ -92,7 +92,7 @@ def test_keras_schedule_binds_total_steps_and_keeps_percentages_in_its_config() 
     back = keras.optimizers.schedules.deserialize(config)
     assert back.schedule == lr.schedule == IN_STEPS.bind(N)
     steps = [0, 5, 9, 10, 11, 50, 99, 100, 150]
-    got = [float(keras.ops.convert_to_numpy(back(keras.ops.convert_to_tensor(t, dtype="int64")))) for t in steps]
+    got = [float(keras.ops.convert_to_numpy(back(keras.ops.convert_to_tensor(t, dtype="int32")))) for t in steps]
     np.testing.assert_allclose(got, expected(steps), rtol=5e-6, atol=1.5e-7)
     # inside a real optimizer update
     v = keras.Variable(np.zeros(()), dtype="float32")
