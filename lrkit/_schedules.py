@@ -253,7 +253,7 @@ class CosineWave(Schedule):
             k_exact, r = divmod(t * p, den)  # t * cycles / steps = k_exact + r / den
             if self.restart:
                 rem = (den - r) / den  # an exact int ratio, correctly rounded
-                if min(r, den - r) <= 1e-9 * den:  # within a hair of a restart: the natives' rounding
+                if min(r, den - r) * 10**9 <= den:  # within a hair of a restart: the natives' rounding
                     rem += math.floor(t / float(self.steps) * self.cycles) - k_exact
                 return _cos_anneal(ops, self.start, self.end, rem)
             sd = ops.sin((2 * r - den) / (2 * den) * ops.pi)  # phase - (k + 1/2): 0 at the bottom
