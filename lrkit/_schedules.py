@@ -123,13 +123,20 @@ def _num(x: Any) -> Any:
     return x if hasattr(x, "dtype") else float(x)
 
 
-def _check_second_cycle(node: Any, m: float) -> None:
-    """Growing cycles (``period_mult > 1``) must keep the second one within 2**53 steps."""
+def _check_cycles(node: Any) -> None:
+    """Validate and normalise ``period_mult`` (>= 1, the second cycle within 2**53 steps) and ``decay``."""
+    m = E.real(node.kind, "period_mult", node.period_mult)
+    if m < 1.0:
+        raise E.ScheduleError(
+            f"{node.kind}: `period_mult` must be >= 1. Received: period_mult={node.period_mult!r}"
+        )
     if m > 1.0 and isinstance(node.period, int) and not node.period * m <= MAX_STEP:
         raise E.ScheduleError(
             f"{node.kind}: `period_mult` must keep the second cycle (period * period_mult) at most "
             f"2**53 steps. Received: period_mult={node.period_mult!r}, period={node.period!r}"
         )
+    _set(node, "period_mult", m)
+    _set(node, "decay", E.positive(node.kind, "decay", node.decay))
 
 
 def _remaining(ops: Ops, t: Any, steps: Any) -> Any:
@@ -816,14 +823,7 @@ class CosineRestarts(Schedule):
         _set(self, "start", E.value(self.kind, "start", self.start))
         _set(self, "end", E.value(self.kind, "end", self.end))
         _set(self, "period", E.duration(self.kind, "period", self.period))
-        m = E.real(self.kind, "period_mult", self.period_mult)
-        if m < 1.0:
-            raise E.ScheduleError(
-                f"{self.kind}: `period_mult` must be >= 1. Received: period_mult={self.period_mult!r}"
-            )
-        _set(self, "period_mult", m)
-        _set(self, "decay", E.positive(self.kind, "decay", self.decay))
-        _check_second_cycle(self, m)
+        _check_cycles(self)
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         i, local, length = _cycle(ops, t, self.period, self.period_mult)
@@ -877,13 +877,7 @@ class Restarts(Schedule):
         _set(self, "end", E.value(self.kind, "end", self.end))
         _set(self, "period", E.duration(self.kind, "period", self.period))
         E.choice(self.kind, "shape", self.shape, ("cosine", "tanh", "polynomial"))
-        m = E.real(self.kind, "period_mult", self.period_mult)
-        if m < 1.0:
-            raise E.ScheduleError(
-                f"{self.kind}: `period_mult` must be >= 1. Received: period_mult={self.period_mult!r}"
-            )
-        _set(self, "period_mult", m)
-        _set(self, "decay", E.positive(self.kind, "decay", self.decay))
+        _check_cycles(self)
         if self.limit is not None:
             _set(self, "limit", E.positive_int(self.kind, "limit", self.limit))
         _set(self, "k", E.positive(self.kind, "k", self.k))
@@ -905,7 +899,6 @@ class Restarts(Schedule):
                 f"{self.kind}: `lb` and `ub` apply to shape='tanh' only. "
                 f"Received: lb={self.lb!r}, ub={self.ub!r}, shape={self.shape!r}"
             )
-        _check_second_cycle(self, m)
 
     def _eval(self, t: Any, ops: Ops) -> Any:
         i, local, length = _cycle(ops, t, self.period, self.period_mult)
