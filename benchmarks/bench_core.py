@@ -68,7 +68,7 @@ def bench_warmup_cosine(n: int, repeats: int) -> None:
 
     np.testing.assert_allclose(s(t), hand(), rtol=1e-9, atol=1e-12)  # the same curve
     r = best({"lrkit": lambda: s(t), "hand": hand, "cos": cos_alone}, repeats)
-    report(f"(a) warmup+cosine, {n:,} steps", r["lrkit"], r["hand"], 1.5)
+    report(f"(a) warmup+cosine, {n:,} steps", r["lrkit"], r["hand"], 0.6)
     report("    ... vs np.cos alone", r["lrkit"], r["cos"], 1.5)
 
 
@@ -83,7 +83,7 @@ def bench_piecewise_constant(n: int, repeats: int) -> None:
 
     np.testing.assert_array_equal(s(t), hand())
     r = best({"lrkit": lambda: s(t), "hand": hand}, repeats)
-    report(f"(b) piecewise_constant 999 pieces, {n:,} steps", r["lrkit"], r["hand"], 3.0)
+    report(f"(b) piecewise_constant 999 pieces, {n:,} steps", r["lrkit"], r["hand"], 1.5)
 
 
 IMPORT = "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
@@ -109,8 +109,8 @@ def bench_import(repeats: int) -> None:
             for m in inner:
                 a, b = run(m)
                 inner[m], whole[m] = min(inner[m], a), min(whole[m], b)
-    report("(c) import lrkit vs import numpy", inner["lrkit"], inner["numpy"], 1.5)
-    report("    ... whole process (python -c)", whole["lrkit"], whole["numpy"], 1.5)
+    report("(c) import lrkit vs import numpy", inner["lrkit"], inner["numpy"], 1.1)
+    report("    ... whole process (python -c)", whole["lrkit"], whole["numpy"], 1.1)
 
 
 def bench_scalar(number: int, repeats: int) -> None:

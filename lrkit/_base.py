@@ -253,32 +253,43 @@ class Schedule:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         names = self._names
-        if len(args) > len(names):
-            raise TypeError(f"{self.kind}: takes at most {len(names)} arguments ({len(args)} given)")
-        values = dict(zip(names, args))
-        for name, v in kwargs.items():
-            if name not in names:
-                raise _errors.unexpected_keyword(self.kind, name, names)
-            if name in values:
-                raise TypeError(f"{self.kind}: got multiple values for argument {name!r}")
-            values[name] = v
-        for f in self._fields:
-            if f.name not in values:
-                if f.default is MISSING:
-                    raise TypeError(f"{self.kind}: missing required argument {f.name!r}")
-                values[f.name] = f.default
-        for name in names:
-            object.__setattr__(self, name, values[name])
-        object.__setattr__(self, "_unbound", False)
+        setattr_ = object.__setattr__
+        if len(args) == len(names) and not kwargs:  # every argument given in order: no dict
+            for name, v in zip(names, args):
+                setattr_(self, name, v)
+        else:
+            if len(args) > len(names):
+                raise TypeError(f"{self.kind}: takes at most {len(names)} arguments ({len(args)} given)")
+            values = dict(zip(names, args))
+            for name, v in kwargs.items():
+                if name not in names:
+                    raise _errors.unexpected_keyword(self.kind, name, names)
+                if name in values:
+                    raise TypeError(f"{self.kind}: got multiple values for argument {name!r}")
+                values[name] = v
+            for f in self._fields:
+                if f.name not in values:
+                    if f.default is MISSING:
+                        raise TypeError(f"{self.kind}: missing required argument {f.name!r}")
+                    values[f.name] = f.default
+            for name in names:
+                setattr_(self, name, values[name])
+        setattr_(self, "_unbound", False)
         self.__post_init__()
-        depth = 1 + max((c._depth for c in self._child_nodes()), default=0)
+        depth = 1 + max((c._depth for c in self._child_nodes()), default=0) if self._children else 1
         if depth > MAX_DEPTH:
             raise _errors.ScheduleError(
                 f"{self.kind}: schedules nest at most {MAX_DEPTH} levels deep (composition inside "
                 f"composition). Received: a schedule {depth} levels deep"
             )
-        object.__setattr__(self, "_depth", depth)
-        object.__setattr__(self, "_unbound", any(_has_percent(getattr(self, n)) for n in names))
+        setattr_(self, "_depth", depth)
+        unbound = False
+        for name in names:
+            v = getattr(self, name)
+            if type(v) is not float and type(v) is not int and _has_percent(v):
+                unbound = True
+                break
+        setattr_(self, "_unbound", unbound)
         # A schedule with percentages left is checked once bound (its durations are unknown yet).
         object.__setattr__(self, "_bounds", None if self._unbound else self._checked_range())
 
@@ -744,7 +755,12 @@ def _check_size(config: Any) -> None:
                 raise _errors.ScheduleError("from_config: `config` contains itself (a reference cycle)")
             on_path.add(key)
             stack.append((node, True))
-            stack.extend((c, False) for c in items(node) if isinstance(c, (dict, list, tuple)) and id(c) not in memo)
+            for c in items(node):
+                if isinstance(c, (dict, list, tuple)) and id(c) not in memo:
+                    if type(c) is dict and set(map(type, c.values())) <= _SCALARS:
+                        memo[id(c)] = (1, 1, len(c))  # a leaf's config (numbers only): measured here
+                    else:
+                        stack.append((c, False))
             continue
         on_path.discard(key)
         depth = containers = count = 0
@@ -773,7 +789,7 @@ def _check_size(config: Any) -> None:
         memo[key] = (depth, containers, count)
 
 
-def _from_config(config: Any, where: str, built: dict[int, Schedule]) -> Schedule:
+def _from_config(config: Any, where: Any, built: dict[int, Schedule]) -> Schedule:
     # A dict used in several places is built once: schedules are immutable, so sharing is safe.
     done = built.get(id(config))
     if done is not None:
@@ -783,11 +799,21 @@ def _from_config(config: Any, where: str, built: dict[int, Schedule]) -> Schedul
     return out
 
 
-def _build(config: Any, where: str, built: dict[int, Schedule]) -> Schedule:
+def _path(where: Any) -> str:
+    """The text of a place in a config: ``where`` is ``"config"`` or ``(parent, field, index or None)``,
+    formatted only when an error names it."""
+    parts = []
+    while not isinstance(where, str):
+        where, name, i = where
+        parts.append(f".{name}" if i is None else f".{name}[{i}]")
+    return where + "".join(reversed(parts))
+
+
+def _build(config: Any, where: Any, built: dict[int, Schedule]) -> Schedule:
     if not isinstance(config, dict):
         raise TypeError(
-            f"from_config: `{where}` must be a dict made by Schedule.to_config(). "
-            f"Received: {where}={config!r} of type {type(config).__name__}"
+            f"from_config: `{_path(where)}` must be a dict made by Schedule.to_config(). "
+            f"Received: {_path(where)}={config!r} of type {type(config).__name__}"
         )
     kind = config.get("type")
     if not isinstance(kind, str) or kind not in _REGISTRY:
@@ -796,42 +822,55 @@ def _build(config: Any, where: str, built: dict[int, Schedule]) -> Schedule:
             close = difflib.get_close_matches(kind, list(_REGISTRY), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
         raise _errors.ScheduleError(
-            f"from_config: `{where}.type` must be one of {sorted(_REGISTRY)}. "
+            f"from_config: `{_path(where)}.type` must be one of {sorted(_REGISTRY)}. "
             f"Received: type={kind!r}.{hint}"
         )
     cls = _REGISTRY[kind]
-    fields = {f.name: f for f in cls._fields}
-    unknown = sorted(set(config) - set(fields) - {"type"})
-    if unknown:
+    accepted, required, pairs = _CONFIG_KEYS.get(cls) or _config_keys(cls)
+    if not accepted.issuperset(config):
+        unknown = sorted(set(config) - accepted)
         raise _errors.ScheduleError(
-            f"from_config: {kind} has no argument(s) {unknown}; it takes {sorted(fields)}. "
-            f"Received: {where}={config!r}"
+            f"from_config: {kind} has no argument(s) {unknown}; it takes {sorted(cls._names)}. "
+            f"Received: {_path(where)}={config!r}"
         )
-    missing = [
-        n
-        for n, f in fields.items()
-        if n not in config
-        and f.default is MISSING
-    ]
-    if missing:
+    if not required <= config.keys():
+        missing = [f.name for f in cls._fields if f.name in required and f.name not in config]
         raise _errors.ScheduleError(
-            f"from_config: {kind} needs argument(s) {missing}. Received: {where}={config!r}"
+            f"from_config: {kind} needs argument(s) {missing}. Received: {_path(where)}={config!r}"
         )
-    kwargs: dict[str, Any] = {}
-    for name, v in config.items():
-        if name == "type":
-            continue
-        if name in cls._children:
+    # Positional arguments in field order (defaults filled in): the constructor's fast path.
+    args: list[Any] = []
+    get, children = config.get, cls._children
+    for name, default in pairs:
+        v = get(name, default)
+        kind_of = type(v)
+        if kind_of is float or kind_of is int or kind_of is str or kind_of is bool:
+            pass
+        elif name in children:
             if isinstance(v, list):
-                v = tuple(_from_config(c, f"{where}.{name}[{i}]", built) for i, c in enumerate(v))
+                v = tuple(_from_config(c, (where, name, i), built) for i, c in enumerate(v))
             else:
-                v = _from_config(v, f"{where}.{name}", built)
+                v = _from_config(v, (where, name, None), built)
         elif isinstance(v, list):
             v = tuple(v)
         elif isinstance(v, dict):
             raise TypeError(
-                f"from_config: `{where}.{name}` must be a number, string or list. Received: {name}={v!r}"
+                f"from_config: `{_path(where)}.{name}` must be a number, string or list. Received: {name}={v!r}"
             )
-        kwargs[name] = v
-    return cls(**kwargs)
+        args.append(v)
+    return cls(*args)
+
+
+#: Per node class: the keys its config may hold (``type`` and its fields), the required fields, and
+#: ``(name, default)`` of every field in order.
+_CONFIG_KEYS: dict[type, tuple[frozenset[str], frozenset[str], tuple[tuple[str, Any], ...]]] = {}
+
+
+def _config_keys(cls: type[Schedule]) -> tuple[frozenset[str], frozenset[str], tuple[tuple[str, Any], ...]]:
+    keys = _CONFIG_KEYS[cls] = (
+        frozenset(("type", *cls._names)),
+        frozenset(f.name for f in cls._fields if f.default is MISSING),
+        tuple((f.name, f.default) for f in cls._fields),
+    )
+    return keys
 

@@ -53,15 +53,21 @@ def _type_fail(owner: str, name: str, constraint: str, value: Any) -> TypeError:
 
 
 def _is_real(value: Any) -> bool:
+    if type(value) is float or type(value) is int:  # the common case, without the ABC check
+        return True
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _is_int(value: Any) -> bool:
+    if type(value) is int:
+        return True
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def real(owner: str, name: str, value: Any) -> float:
     """A finite real number, returned as a Python float."""
+    if type(value) is float and value - value == 0.0:  # finite (inf - inf and NaN are NaN)
+        return value
     if not _is_real(value):
         raise _type_fail(owner, name, "a real number", value)
     try:
@@ -75,6 +81,8 @@ def real(owner: str, name: str, value: Any) -> float:
 
 def value(owner: str, name: str, v: Any) -> float:
     """A learning rate or similar: finite and non-negative (``-0.0`` becomes ``0.0``)."""
+    if type(v) is float and 0.0 <= v < math.inf:
+        return v + 0.0  # -0.0 becomes 0.0
     out = real(owner, name, v)
     if out < 0:
         raise _fail(owner, name, "a finite non-negative number", v)
@@ -113,6 +121,8 @@ def _not_whole(owner: str, name: str, constraint: str, v: Any) -> Exception:
 def positive_int(owner: str, name: str, v: Any) -> int:
     """A duration: a positive integer at most ``2**53`` (an integral float such as ``1e4`` is taken
     as the integer it equals; ``10.5`` is refused)."""
+    if type(v) is int and 0 < v <= MAX_COUNT:
+        return v
     n = _integral(v)
     if not _is_int(n):
         raise _not_whole(owner, name, "a positive integer", v)
@@ -327,6 +337,8 @@ def duration(owner: str, name: str, v: Any, *, zero: bool = False) -> int | Perc
     ``"P%"`` (``0 < P <= 100``, ``P`` a decimal number such as ``"2.5"``) becomes a :class:`Percent`,
     resolved to ``round(P * total_steps / 100)`` steps by ``Schedule.bind``.
     """
+    if type(v) is int and 0 < v <= MAX_COUNT:
+        return v
     if isinstance(v, Percent):
         return v
     if isinstance(v, str):

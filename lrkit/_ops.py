@@ -257,6 +257,25 @@ class ScalarOps(Ops):
         return fns[i](t - edges[i - 1]) if i else fns[0](t)
 
 
+#: ``id(tuple) -> (tuple, float64 array)``: a node's boundaries or values as an array, converted once
+#: for every chunk and call instead of per chunk. The entry holds the tuple, so its id stays its own.
+_ARRAYS: dict[int, tuple[Sequence[float], np.ndarray]] = {}
+
+
+def _float_array(seq: Sequence[float]) -> np.ndarray:
+    if type(seq) is not tuple or len(seq) < 16:  # short ones convert faster than a lookup pays off
+        return np.asarray(seq, dtype=np.float64)
+    hit = _ARRAYS.get(id(seq))
+    if hit is not None and hit[0] is seq:
+        return hit[1]
+    if len(_ARRAYS) >= 64 or sum(len(k) for k, _ in _ARRAYS.values()) + len(seq) > 1 << 22:
+        _ARRAYS.clear()  # a bounded cache: at most 64 sequences and about 4M numbers
+    out = np.asarray(seq, dtype=np.float64)
+    out.flags.writeable = False
+    _ARRAYS[id(seq)] = (seq, out)
+    return out
+
+
 class NumpyOps(Ops):
     """numpy float64 arrays. ``piecewise`` evaluates each child only where it applies."""
 
@@ -288,10 +307,10 @@ class NumpyOps(Ops):
         return np.clip(x, lo, hi)
 
     def bucket(self, t: Any, edges: Sequence[float]) -> np.ndarray:
-        return np.searchsorted(np.asarray(edges, dtype=np.float64), t, side="right")
+        return np.searchsorted(_float_array(edges), t, side="right")
 
     def take(self, table: Sequence[float], idx: Any) -> np.ndarray:
-        return np.asarray(table, dtype=np.float64)[idx]
+        return _float_array(table)[idx]
 
     def piecewise(
         self, t: Any, edges: Sequence[int], fns: Sequence[Callable[[Any], Any]]
@@ -304,7 +323,7 @@ class NumpyOps(Ops):
         n = flat.size
         if n == 0:
             return np.empty(t.shape, dtype=np.float64)
-        e = np.asarray(edges, dtype=np.float64)
+        e = _float_array(edges)
 
         def run(i: int, seg: np.ndarray) -> np.ndarray:
             return np.asarray(fns[i](seg - edges[i - 1] if i else seg), dtype=np.float64)

@@ -17,8 +17,9 @@ from lrkit._ops import SCALAR_OPS, Ops
 _frozen = frozen
 
 
-def _set(obj: Any, name: str, value: Any) -> None:
-    object.__setattr__(obj, name, value)
+#: ``_set(node, name, value)``: how a node normalises its own fields in ``__post_init__`` (nodes are
+#: frozen; the builtin itself, not a wrapper: every constructor calls it once per field).
+_set = object.__setattr__
 
 
 def _cos_anneal(ops: Ops, start: Any, end: Any, remaining: Any, per: float | None = None) -> Any:
