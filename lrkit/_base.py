@@ -26,7 +26,6 @@ accepted.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import math
@@ -819,6 +818,8 @@ def _build(config: Any, where: Any, built: dict[int, Schedule]) -> Schedule:
     if not isinstance(kind, str) or kind not in _REGISTRY:
         hint = ""
         if isinstance(kind, str):
+            import difflib  # only on this error path: ``import lrkit`` stays light
+
             close = difflib.get_close_matches(kind, list(_REGISTRY), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
         raise _errors.ScheduleError(

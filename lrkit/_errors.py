@@ -7,7 +7,6 @@ evaluated math never raises on data (it may be traced by JAX or Keras).
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 import math
@@ -366,6 +365,8 @@ def _same_kind(a: Any, b: Any) -> tuple[Any, Any] | None:
 
 def unexpected_keyword(owner: str, name: str, params: Sequence[str]) -> TypeError:
     """``TypeError`` for an unknown keyword argument, with the closest known name ("did you mean")."""
+    import difflib  # only on this error path: ``import lrkit`` stays light
+
     close = difflib.get_close_matches(name, list(params), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return TypeError(

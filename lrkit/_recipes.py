@@ -13,7 +13,6 @@ so every backend evaluates it and resuming is exact.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any
 
 from lrkit import _errors as E
@@ -220,7 +219,13 @@ class _Segment:
         return _ramp_sum(u + self.j0, self.a, self.d, self.n, ops) - _ramp_sum(self.j0, self.a, self.d, self.n, ops)
 
     def value(self, u: int) -> int:
-        return round(Fraction(self.a) + Fraction(self.d * (self.j0 + u), self.n)) if self.d else self.a
+        """The batch size at step ``start + u``: ``round_half_even(a + d * (j0 + u) / n)``, in integers."""
+        if not self.d:
+            return self.a
+        q, r = divmod(self.d * (self.j0 + u), self.n)  # floor, 0 <= r < n
+        if 2 * r > self.n or (2 * r == self.n and (self.a + q) % 2):
+            q += 1
+        return self.a + q
 
 
 def _int_value(owner: str, what: str, v: float, rounded: bool) -> int:
@@ -385,6 +390,8 @@ class PerTokens(Schedule):
         return lo
 
     def _retime(self, rt: Any, offset: Any) -> Schedule:
+        from fractions import Fraction
+
         from lrkit._time import Bind, rebuild, round_half_up
 
         batch = self.tokens_per_step._retime(rt, offset)

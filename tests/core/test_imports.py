@@ -36,3 +36,36 @@ def test_import_and_evaluate_load_no_framework() -> None:
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert "numpy" in loaded and "lrkit" in loaded  # the probe itself works
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+IMPORT_ONLY = """
+import json, sys
+import numpy
+before = set(sys.modules)
+import lrkit
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_import_loads_only_the_core() -> None:
+    """``import lrkit`` costs little beyond numpy (issue 14): ports, plateau, range test, plot, CLI,
+    conversion and retiming code, and the stdlib modules only they need, load when first used."""
+    root = str(Path(lrkit.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_ONLY], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    added = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    ours = {m for m in added if m.split(".")[0] == "lrkit"}
+    assert ours == {"lrkit", "lrkit._base", "lrkit._compose", "lrkit._errors", "lrkit._ops", "lrkit._recipes",
+                    "lrkit._schedules"}, sorted(ours)
+    others = {m for m in added - ours if not m.startswith("_")}
+    # bisect (joins search their pieces) and __future__; nothing that only an error path or bind needs.
+    assert others <= {"bisect", "__future__"}, sorted(others)
+    for lazy in ("difflib", "fractions", "decimal"):
+        assert lazy not in added, lazy
+    # The lazy parts still load on first use.
+    probe = "import lrkit as lk, sys; lk.ReduceOnPlateau; lk.from_torch; print('lrkit._plateau' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120,
+                         check=True)
+    assert out.stdout.strip() == "True"
