@@ -39,6 +39,7 @@ from typing import Any
 
 from lrkit import __version__ as _VERSION
 from lrkit import _errors as E
+from lrkit._ahead import values_ahead
 from lrkit._base import Schedule
 from lrkit._base import from_config as _from_config
 from lrkit._errors import BackendUnavailableError
@@ -149,6 +150,10 @@ _FORMAT = 2
 # (b - 1, b, b + 1) and at the ends; far enough for every run whose curve changes at a breakpoint.
 _DENSE_STEPS = 2**22
 _MAX_STEP = 2**53
+# Values ahead (_schedule_values): after this many consecutive steps evaluated one at a time, the
+# next _AHEAD steps are evaluated in one numpy pass.
+_AHEAD_AFTER = 16
+_AHEAD = 2048
 
 
 class _ClosedFormScheduler(_torch_sched.LRScheduler):
@@ -292,6 +297,14 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         self._unique = tuple(unique)
         self._group_index = tuple(index)
         self._evals = tuple(s._eval for s in unique)  # bound methods: one attribute lookup less
+        # Values ahead (see _schedule_values): steps [_ahead_at, _ahead_at + _ahead_n) of each
+        # distinct schedule, computed in one numpy pass, bit for bit the scalar values.
+        self._ahead_at = 0
+        self._ahead_n = 0
+        self._ahead: tuple[list[float], ...] = ()
+        self._run = 0  # consecutive steps evaluated one at a time, ending at _next - 1
+        self._next = -1
+        self._retry_at = 0  # a pass that could not stand in for the scalar one: not before this step
 
     def _sync_groups(self) -> None:
         n = len(self.optimizer.param_groups)
@@ -307,7 +320,32 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         )
 
     def _schedule_values(self, step: int) -> list[float]:
-        """Each group's schedule value at ``step``: Python floats, each distinct schedule once."""
+        """Each group's schedule value at ``step``: Python floats, each distinct schedule once.
+
+        A fresh list (``_write`` adjusts it in place). Once ``_AHEAD_AFTER`` consecutive steps have
+        been evaluated one at a time, the next ``_AHEAD`` steps of each schedule are evaluated in one
+        numpy pass (``lrkit._ahead.values_ahead``: every value bit for bit the scalar one) and read
+        from there. Those values depend on the step alone: a plateau applies on top of them, and
+        only a change of schedules (a resume, groups added) drops them (``_index_schedules``).
+        """
+        i = step - self._ahead_at
+        if 0 <= i < self._ahead_n:
+            ahead = self._ahead
+            if len(ahead) == 1:
+                return [ahead[0][i]] * len(self._group_index)
+            return [ahead[u][i] for u in self._group_index]
+        if step == self._next:
+            self._run += 1
+        else:
+            self._run = 0
+        self._next = step + 1
+        if self._run >= _AHEAD_AFTER and step >= self._retry_at and step + _AHEAD <= _MAX_STEP:
+            ahead = tuple(values_ahead(s, step, _AHEAD) for s in self._unique)
+            if all(a is not None for a in ahead):
+                self._ahead_at, self._ahead_n, self._ahead = step, _AHEAD, ahead  # type: ignore[assignment]
+                self._next = step + _AHEAD  # the step after these continues the run
+                return self._schedule_values(step)
+            self._retry_at = step + _AHEAD
         t = float(step)
         evals = self._evals
         if len(evals) == 1:
@@ -350,6 +388,15 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
           ValueError: a negative ``epoch``, or a metric on a scheduler without ``plateau``.
           TypeError: ``epoch`` is neither an integer nor a number.
         """
+        if epoch is None and self._step_count > 1 and not self._constructing:  # a training loop's call
+            self._step_count += 1
+            if self.clock == "scheduler":
+                self.last_epoch += 1
+            if len(self.optimizer.param_groups) == len(self._group_index) and not self._compiled_seen[0]:
+                self._write(self._values(self.last_epoch))  # _apply without its rare cases
+            else:
+                self._apply()
+            return
         if self._constructing:  # torch's initial step: schedule(last_epoch + 1) into the groups
             self._step_count += 1
             self.last_epoch += 1

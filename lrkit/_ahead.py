@@ -1,0 +1,129 @@
+"""A schedule at a run of consecutive steps at once, each value bit for bit the float ``s(k)`` gives.
+
+The torch adapter puts ``float(s(k))`` into the param groups at every ``scheduler.step()``. One scalar
+evaluation walks the schedule tree through ``ScalarOps``, about a microsecond per node; evaluating the
+next few hundred steps in one numpy pass costs a fraction of that per step. :data:`EXACT_OPS` is the numpy
+table whose every element is the Python float ``ScalarOps`` computes, on any CPU:
+
+* numpy computes only what IEEE 754 rounds exactly (``+ - * /``, ``sqrt``, ``floor``, ``ceil``,
+  ``fmod``), ``floor_divide`` (Python's own algorithm), comparisons, selections and searches, so its
+  bits are Python's;
+* the functions each libm rounds its own way (``cos``, ``sin``, ``exp``, ``log``, ``pow``) are computed
+  per element with the very functions ``ScalarOps`` calls: numpy's own are SIMD-dispatched on some
+  CPUs and may differ from libm by an ulp;
+* ``minimum``/``maximum``/``clip`` select as ``ScalarOps`` does (``a if a <= b else b``: NaN and
+  signed zeros alike), and ``floor``/``ceil`` give ``0.0`` where ``math`` gives the int ``0``;
+* a ``join`` whose pieces the run crosses many of is evaluated with one search and each group of alike
+  pieces once (``Ops.gathered_piecewise``: per step, the arithmetic of evaluating the step's piece).
+
+No formula is written here: the schedules' own ``_eval`` runs against this table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from lrkit._ops import GATHER_MIN, SCALAR_OPS, NumpyOps, Ops, _pow
+
+#: A join whose pieces a run of steps crosses at least this many of is evaluated gathered.
+_GATHER_SPAN = 8
+
+
+def _each(fn: Callable[[float], float]) -> Callable[[Any, Any], Any]:
+    """The ``Ops`` method applying ``fn`` (a scalar function of ``ScalarOps``) to every element."""
+
+    def apply(self: Any, x: Any) -> Any:
+        if isinstance(x, np.ndarray) and x.ndim:
+            return np.fromiter(map(fn, x.ravel().tolist()), np.float64, x.size).reshape(x.shape)
+        return fn(x)
+
+    return apply
+
+
+class ExactOps(NumpyOps):
+    """numpy float64 arrays holding, element for element, the floats ``ScalarOps`` computes."""
+
+    name = "numpy-exact"
+
+    def __init__(self) -> None:
+        # Float64 copies of join boundaries, by the identity of the (immutable) tuple they come from.
+        self._edges: dict[int, tuple[Sequence[int], np.ndarray]] = {}
+
+    cos = _each(math.cos)
+    sin = _each(math.sin)
+    log = _each(math.log)
+    exp = _each(SCALAR_OPS.exp)
+
+    def power(self, base: Any, exponent: Any) -> Any:
+        if isinstance(base, np.ndarray) or isinstance(exponent, np.ndarray):
+            b, e = np.broadcast_arrays(base, exponent)
+            return np.fromiter(map(_pow, b.ravel().tolist(), e.ravel().tolist()), np.float64, b.size).reshape(b.shape)
+        return _pow(base, exponent)
+
+    # math.floor/ceil return ints: 0, never -0.0 (numpy keeps the sign of floor(-0.0), ceil(-0.5)).
+    def floor(self, x: Any) -> Any:
+        return np.floor(x) + 0.0
+
+    def ceil(self, x: Any) -> Any:
+        return np.ceil(x) + 0.0
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        return np.where(a <= b, a, b)
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return np.where(a >= b, a, b)
+
+    clip = Ops.clip
+
+    def _floats(self, edges: Sequence[int]) -> np.ndarray:
+        if len(edges) < 16 or not isinstance(edges, tuple):  # short, or built per call
+            return np.asarray(edges, dtype=np.float64)
+        hit = self._edges.get(id(edges))
+        if hit is not None and hit[0] is edges:
+            return hit[1]
+        out = np.asarray(edges, dtype=np.float64)
+        if len(self._edges) >= 64:
+            self._edges.clear()
+        self._edges[id(edges)] = (edges, out)  # the tuple is kept: its id stays its own
+        return out
+
+    def piecewise(self, t: Any, edges: Sequence[int], fns: Sequence[Callable[[Any], Any]]) -> Any:
+        e = self._floats(edges)
+        if hasattr(fns, "plan") and len(e) + 1 >= GATHER_MIN and isinstance(t, np.ndarray) and t.size > 1:
+            first, last = np.searchsorted(e, (t.min(), t.max()), side="right")
+            if last - first >= _GATHER_SPAN:
+                return self.gathered_piecewise(t, e, fns)
+        return NumpyOps.piecewise(self, t, e, fns)
+
+    def search(self, edges: Sequence[Any], t: Any) -> Any:
+        return np.searchsorted(edges, t, side="right")
+
+    def gather(self, table: Any, idx: Any, like: Any = None) -> Any:
+        return np.asarray(table)[idx].astype(np.float64 if like is None else like.dtype)
+
+
+EXACT_OPS = ExactOps()
+
+
+def values_ahead(schedule: Any, start: int, count: int) -> list[float] | None:
+    """``[float(schedule(k)) for k in range(start, start + count)]``, bit for bit, in one numpy pass.
+
+    ``None`` where that pass cannot stand in for the scalar one: it raised (a step whose scalar
+    evaluation would raise, or a value out of range in a branch ``where`` discards) or gave a value
+    that is not finite. The caller then evaluates those steps one at a time.
+    """
+    t = np.arange(start, start + count, dtype=np.float64)
+    try:
+        with np.errstate(all="ignore"):
+            out = np.asarray(schedule._eval(t, EXACT_OPS), dtype=np.float64)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if out.shape != t.shape:
+        out = np.broadcast_to(out, t.shape)
+    if not np.isfinite(out).all():
+        return None
+    return out.tolist()
