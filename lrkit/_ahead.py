@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from lrkit._ops import GATHER_MIN, SCALAR_OPS, NumpyOps, Ops, _pow
+from lrkit._ops import GATHER_MIN, SCALAR_OPS, NumpyOps, Ops, _float_array, _pow
 
 #: A join whose pieces a run of steps crosses at least this many of is evaluated gathered.
 _GATHER_SPAN = 8
@@ -48,10 +48,6 @@ class ExactOps(NumpyOps):
     """numpy float64 arrays holding, element for element, the floats ``ScalarOps`` computes."""
 
     name = "numpy-exact"
-
-    def __init__(self) -> None:
-        # Float64 copies of join boundaries, by the identity of the (immutable) tuple they come from.
-        self._edges: dict[int, tuple[Sequence[int], np.ndarray]] = {}
 
     cos = _each(math.cos)
     sin = _each(math.sin)
@@ -79,25 +75,13 @@ class ExactOps(NumpyOps):
 
     clip = Ops.clip
 
-    def _floats(self, edges: Sequence[int]) -> np.ndarray:
-        if len(edges) < 16 or not isinstance(edges, tuple):  # short, or built per call
-            return np.asarray(edges, dtype=np.float64)
-        hit = self._edges.get(id(edges))
-        if hit is not None and hit[0] is edges:
-            return hit[1]
-        out = np.asarray(edges, dtype=np.float64)
-        if len(self._edges) >= 64:
-            self._edges.clear()
-        self._edges[id(edges)] = (edges, out)  # the tuple is kept: its id stays its own
-        return out
-
     def piecewise(self, t: Any, edges: Sequence[int], fns: Sequence[Callable[[Any], Any]]) -> Any:
-        e = self._floats(edges)
+        e = _float_array(edges)
         if hasattr(fns, "plan") and len(e) + 1 >= GATHER_MIN and isinstance(t, np.ndarray) and t.size > 1:
             first, last = np.searchsorted(e, (t.min(), t.max()), side="right")
             if last - first >= _GATHER_SPAN:
                 return self.gathered_piecewise(t, e, fns)
-        return NumpyOps.piecewise(self, t, e, fns)
+        return NumpyOps.piecewise(self, t, edges, fns)
 
     def search(self, edges: Sequence[Any], t: Any) -> Any:
         return np.searchsorted(edges, t, side="right")
@@ -110,7 +94,10 @@ EXACT_OPS = ExactOps()
 
 
 def values_ahead(schedule: Any, start: int, count: int) -> list[float] | None:
-    """``[float(schedule(k)) for k in range(start, start + count)]``, bit for bit, in one numpy pass.
+    """``[schedule(float(k)) for k in range(start, start + count)]``, bit for bit, in one numpy pass.
+
+    (At float steps, as the torch adapter evaluates: ``cosine_wave`` takes an int step's phase in
+    integers, which differs far out.)
 
     ``None`` where that pass cannot stand in for the scalar one: it raised (a step whose scalar
     evaluation would raise, or a value out of range in a branch ``where`` discards) or gave a value
