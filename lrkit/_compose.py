@@ -94,8 +94,8 @@ class _Plan:
         self.group_of = np.zeros(n, dtype=np.int64)
         for g, group in enumerate(self.groups):
             self.group_of[group.members] = g
-        #: Local step 0 of each piece.
-        self.starts = (0, *join.boundaries)
+        #: Local step 0 of each piece (an array, converted once: a join is evaluated many times).
+        self.starts = np.asarray((0, *join.boundaries))
 
 
 class _Pieces(Sequence[Callable[[Any], Any]]):

@@ -169,7 +169,7 @@ class Ops:
         plan = pieces.plan()
         m = len(edges) + 1
         idx = self.search(edges, t)
-        local = t - self.gather(np.asarray(plan.starts[:m]), idx, like=t)
+        local = t - self.gather(plan.starts[:m], idx, like=t)
         which = None
         out = None
         for g, group in enumerate(plan.groups):
