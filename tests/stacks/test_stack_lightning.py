@@ -82,11 +82,11 @@ class Probe(L.LightningModule):
         return torch.utils.data.DataLoader(torch.zeros(1, 1), batch_size=1)
 
 
-def _trainer(tmp_path: Any, epochs: int, checkpoints: bool = False) -> Any:
+def _trainer(tmp_path: Any, epochs: int, checkpoints: bool = False, callbacks: Any = None) -> Any:
     return L.Trainer(
         max_epochs=epochs, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
         enable_model_summary=False, default_root_dir=str(tmp_path), enable_checkpointing=checkpoints,
-        num_sanity_val_steps=0,
+        num_sanity_val_steps=0, callbacks=callbacks,
     )
 
 
