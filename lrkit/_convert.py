@@ -84,6 +84,13 @@ def _r(x: float) -> str:
     return repr(float(x))
 
 
+def _ratio(a: float, b: float) -> str:
+    """``a / b`` as code: its value when that prints short (``0.5``), else the division itself
+    (``3e-06 / 0.0003`` rather than ``0.010000000000000002``): the same float either way."""
+    q = repr(float(a) / float(b))
+    return q if len(q) <= 12 else f"{_r(a)} / {_r(b)}"
+
+
 # -- torch --------------------------------------------------------------------------------------
 
 _TORCH_HEAD = "import torch\n\noptimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr={lr})\n"
@@ -102,7 +109,7 @@ def _torch(s: Schedule) -> Native | str:
         if s.start <= 0.0:
             return "torch LinearLR needs start_factor > 0 (a ramp from 0 is not expressible)"
         return Native(T, _torch_code(hi, (
-            f"LinearLR(optimizer, start_factor={_r(s.start / hi)}, end_factor={_r(s.end / hi)}, "
+            f"LinearLR(optimizer, start_factor={_ratio(s.start, hi)}, end_factor={_ratio(s.end, hi)}, "
             f"total_iters={s.steps})"
         )))
     if isinstance(s, Cosine):
@@ -152,7 +159,7 @@ def _torch(s: Schedule) -> Native | str:
             "scheduler = torch.optim.lr_scheduler.SequentialLR(\n"
             "    optimizer,\n"
             "    schedulers=[\n"
-            f"        torch.optim.lr_scheduler.LinearLR(optimizer, start_factor={_r(init / peak)}, "
+            f"        torch.optim.lr_scheduler.LinearLR(optimizer, start_factor={_ratio(init, peak)}, "
             f"end_factor=1.0, total_iters={w}),\n"
             f"        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max={n}, eta_min={_r(end)}),\n"
             "    ],\n"
@@ -188,7 +195,7 @@ def _keras(s: Schedule) -> Native | str:
         if s.start <= 0.0:
             return "CosineDecay expresses the end value as a fraction of a positive start"
         return Native(K, _keras_code(
-            f"CosineDecay(initial_learning_rate={_r(s.start)}, decay_steps={s.steps}, alpha={_r(s.end / s.start)})"
+            f"CosineDecay(initial_learning_rate={_r(s.start)}, decay_steps={s.steps}, alpha={_ratio(s.end, s.start)})"
         ))
     if isinstance(s, (Exponential, Step)):
         if isinstance(s, Exponential) and s.end is not None:
@@ -225,7 +232,7 @@ def _keras(s: Schedule) -> Native | str:
             return "CosineDecayRestarts scales the end value along with the restart decay"
         return Native(K, _keras_code(
             f"CosineDecayRestarts(initial_learning_rate={_r(s.start)}, first_decay_steps={s.period}, "
-            f"t_mul={_r(s.period_mult)}, m_mul={_r(s.decay)}, alpha={_r(s.end / s.start)})"
+            f"t_mul={_r(s.period_mult)}, m_mul={_r(s.decay)}, alpha={_ratio(s.end, s.start)})"
         ))
     wc = _warmup_cosine(s)
     if wc is not None:
@@ -233,7 +240,7 @@ def _keras(s: Schedule) -> Native | str:
         if peak <= 0.0:
             return "CosineDecay expresses the end value as a fraction of a positive peak"
         return Native(K, _keras_code(
-            f"CosineDecay(initial_learning_rate={_r(init)}, decay_steps={n}, alpha={_r(end / peak)}, "
+            f"CosineDecay(initial_learning_rate={_r(init)}, decay_steps={n}, alpha={_ratio(end, peak)}, "
             f"warmup_target={_r(peak)}, warmup_steps={w})  # decay_steps excludes the warmup"
         ))
     return ""
@@ -251,7 +258,7 @@ def _optax_expr(s: Schedule) -> tuple[str, int | None] | None:
                 f"transition_steps={s.steps})"), None
     if isinstance(s, Cosine) and s.start > 0.0:
         return (f"optax.cosine_decay_schedule(init_value={_r(s.start)}, decay_steps={s.steps}, "
-                f"alpha={_r(s.end / s.start)})"), None
+                f"alpha={_ratio(s.end, s.start)})"), None
     if isinstance(s, Polynomial) and not s.cycle:
         return (f"optax.polynomial_schedule(init_value={_r(s.start)}, end_value={_r(s.end)}, "
                 f"power={_r(s.power)}, transition_steps={s.steps})"), None

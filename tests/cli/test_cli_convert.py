@@ -163,3 +163,19 @@ def test_convert_subprocess_output_is_the_same() -> None:
     with contextlib.redirect_stdout(out):
         main(["convert", "cosine(0.5, 0.05, 30)"])
     assert p.stdout == out.getvalue()
+
+
+def test_printed_ratios_carry_no_float_noise() -> None:
+    """A factor that is a ratio of the recipe's numbers prints as that ratio when its value would
+    print with float noise (0.010000000000000002), and as its value when that is short."""
+    helpers.need("core")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["convert", "warmup(cosine(3e-4, 3e-5, 10000), 500, start=3e-6)"])
+    text = out.getvalue()
+    assert "start_factor=3e-06 / 0.0003," in text and "alpha=0.1," in text
+    assert not re.search(r"\d\.\d*0000000000\d", text), text  # no float noise anywhere
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["convert", "linear(0.5, 0.25, 20)"])
+    assert "start_factor=1.0, end_factor=0.5," in out.getvalue()
