@@ -1,6 +1,6 @@
 """``model.fit`` throughput: lrkit's Keras schedule vs Keras's own ``CosineDecay`` with warmup.
 
-Run once per Keras backend::
+Run once per Keras backend, from the repository root::
 
     KERAS_BACKEND=jax python benchmarks/bench_keras.py
     KERAS_BACKEND=torch python benchmarks/bench_keras.py
@@ -9,11 +9,25 @@ Run once per Keras backend::
 Both models are identical (a small MLP, AdamW) except for the learning rate:
 ``keras.optimizers.schedules.CosineDecay(0.0, D, warmup_target=peak, warmup_steps=W)`` and
 ``LearningRateSchedule(lk.warmup(lk.cosine(peak, 0.0, D), W))``, the same curve (checked first).
-Each is compiled by one warm-up ``fit``; then timed ``fit`` calls alternate between the two in this
-process. The script prints the fastest and the median epoch of each and the ratio lrkit / Keras of
-the fastest (the least disturbed by other load on the machine; target: within 1.02, with lrkit
-evaluating in float64 and rounding once to float32). On PyTorch,
-torch runs single-threaded so the two runs do not fight over cores.
+lrkit evaluates the curve in float64 and rounds once to float32; the target is a ``fit`` within
+1.02x of Keras's.
+
+Three measurements, each side compiled once, timed interleaved in this process in rounds whose order
+alternates (lrkit first, then Keras first), so load from elsewhere on the machine hits both sides
+alike:
+
+1. ``fit``: one ``model.fit`` epoch of ``--batches`` batches per side and round.
+2. ``step`` (JAX only): the compiled train step alone, ``jax.jit(model.train_step,
+   donate_argnums=0)`` as ``fit`` compiles it, ``--step-calls`` calls per side and round, without
+   ``fit``'s per-batch Python work (which dilutes any difference in the compiled step).
+3. ``schedule``: the schedule alone, as the train step evaluates it (``jax.jit``, a
+   ``tf.function(jit_compile=True)``, eager PyTorch on an ``int64`` counter).
+
+Each prints per side the fastest and the median time, in wall-clock and in this process's CPU time
+(less sensitive to other processes than wall-clock; it sums every thread of the process), and the
+ratio lrkit / Keras of the fastest, of the medians, and the median of the per-round ratios (each
+round compares the two sides under the same load: the most robust of the three on a shared machine).
+On PyTorch, torch runs single-threaded so the timings do not depend on what else holds the cores.
 """
 
 from __future__ import annotations
@@ -23,6 +37,7 @@ import pathlib
 import statistics
 import sys
 import time
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -33,6 +48,8 @@ import lrkit as lk
 from lrkit.backends.keras import LearningRateSchedule
 
 PEAK, WARMUP, DECAY = 1e-3, 100, 10_000
+BACKEND = keras.backend.backend()
+SIDES = ("lrkit", "keras")
 
 
 def make_model(learning_rate: object) -> keras.Model:
@@ -49,12 +66,136 @@ def make_model(learning_rate: object) -> keras.Model:
     return model
 
 
+def interleaved(runs: dict[str, Callable[[], object]], rounds: int, per: int) -> dict[str, list[tuple[float, float]]]:
+    """``{side: [(wall, cpu) seconds per unit, one per round]}``, sides alternating first and second."""
+    out: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    names = list(runs)
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            t0, c0 = time.perf_counter(), time.process_time()
+            runs[name]()
+            out[name].append(((time.perf_counter() - t0) / per, (time.process_time() - c0) / per))
+    return out
+
+
+def report(title: str, unit: str, scale: float, times: dict[str, list[tuple[float, float]]]) -> None:
+    print(f"  {title}")
+    ratios = {}
+    for i, clock in enumerate(("wall", "cpu")):
+        ts = {name: [t[i] * scale for t in times[name]] for name in SIDES}
+        for name in SIDES:
+            print(
+                f"    {clock:4s} {name:5s}  best {min(ts[name]):9.1f} {unit}  median {statistics.median(ts[name]):9.1f} {unit}"
+            )
+        paired = statistics.median(a / b for a, b in zip(ts["lrkit"], ts["keras"]))
+        ratios[clock] = (
+            min(ts["lrkit"]) / min(ts["keras"]),
+            statistics.median(ts["lrkit"]) / statistics.median(ts["keras"]),
+            paired,
+        )
+    for clock, (best, med, paired) in ratios.items():
+        print(
+            f"    ratio lrkit / keras ({clock}): best {best:.3f}  median {med:.3f}  median of per-round ratios {paired:.3f}"
+        )
+
+
+def bench_fit(native: object, ours: object, args: argparse.Namespace) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(args.batches * 32, 32)).astype("float32")
+    y = rng.normal(size=(args.batches * 32, 1)).astype("float32")
+    models = {"lrkit": make_model(ours), "keras": make_model(native)}
+    for m in models.values():  # compile / warm up
+        m.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    runs = {
+        name: (lambda m=m: m.fit(x, y, batch_size=32, epochs=1, verbose=0)) for name, m in models.items()
+    }
+    times = interleaved(runs, args.rounds, args.batches)
+    report(f"fit: {args.batches} batches of 32 per epoch, {args.rounds} rounds", "us/step", 1e6, times)
+
+
+def bench_step(native: object, ours: object, args: argparse.Namespace) -> None:
+    import jax
+
+    rng = np.random.default_rng(0)
+    data = (rng.normal(size=(32, 32)).astype("float32"), rng.normal(size=(32, 1)).astype("float32"))
+    runs = {}
+    for name, lr in (("lrkit", ours), ("keras", native)):
+        m = make_model(lr)
+        m.fit(*data, batch_size=32, epochs=1, verbose=0)  # builds the optimizer
+        box = [
+            [
+                [v.value for v in vs]
+                for vs in (m.trainable_variables, m.non_trainable_variables, m.optimizer.variables, m.metrics_variables)
+            ]
+        ]
+        step = jax.jit(m.train_step, donate_argnums=0)
+        box[0] = step(box[0], data)[1]
+
+        def run(box: list = box, step: Callable = step) -> None:
+            state = box[0]
+            for _ in range(args.step_calls):
+                _, state = step(state, data)
+            box[0] = jax.block_until_ready(state)
+
+        runs[name] = run
+    times = interleaved(runs, args.rounds * 2, args.step_calls)
+    report(f"step: compiled train step alone, {args.step_calls} calls, {args.rounds * 2} rounds", "us/step", 1e6, times)
+
+
+def bench_schedule(native: object, ours: object, args: argparse.Namespace) -> None:
+    calls = args.schedule_calls
+    runs = {}
+    for name, lr in (("lrkit", ours), ("keras", native)):
+        if BACKEND == "jax":
+            import jax
+            import jax.numpy as jnp
+
+            f = jax.jit(lambda t, lr=lr: lr(t))
+            t = jnp.asarray(5000, dtype="int32")
+            f(t).block_until_ready()
+
+            def run(f: Callable = f, t: object = t) -> None:
+                for _ in range(calls):
+                    out = f(t)
+                out.block_until_ready()
+
+        elif BACKEND == "tensorflow":
+            import tensorflow as tf
+
+            f = tf.function(lambda t, lr=lr: lr(t), jit_compile=True)
+            t = tf.Variable(5000, dtype="int64")
+            f(t)
+
+            def run(f: Callable = f, t: object = t) -> None:
+                for _ in range(calls):
+                    out = f(t)
+                out.numpy()
+
+        else:
+            import torch
+
+            t = torch.tensor(5000, dtype=torch.int64)
+            lr(t)
+
+            def run(lr: Callable = lr, t: object = t) -> None:
+                for _ in range(calls):
+                    lr(t)
+
+        runs[name] = run
+    times = interleaved(runs, args.rounds * 2, calls)
+    how = {"jax": "jax.jit", "tensorflow": "tf.function(jit_compile=True)", "torch": "eager"}[BACKEND]
+    report(f"schedule alone ({how}), {calls} calls, {args.rounds * 2} rounds", "us/call", 1e6, times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=200, help="batches per epoch")
-    parser.add_argument("--repeats", type=int, default=15, help="timed fits per schedule")
+    parser.add_argument("--batches", type=int, default=300, help="batches per timed epoch")
+    parser.add_argument("--rounds", type=int, default=20, help="interleaved rounds (timed fits per side)")
+    parser.add_argument("--step-calls", type=int, default=200, help="JAX: compiled steps per round")
+    parser.add_argument("--schedule-calls", type=int, default=500, help="schedule calls per round")
+    parser.add_argument("--only", choices=("fit", "step", "schedule"), action="append", help="run only these")
     args = parser.parse_args()
-    if keras.backend.backend() == "torch":
+    if BACKEND == "torch":
         import torch
 
         torch.set_num_threads(1)
@@ -64,32 +205,16 @@ def main() -> None:
     probe = [0, 1, 50, WARMUP - 1, WARMUP, WARMUP + 1, 5000, WARMUP + DECAY, 20_000]
     a = np.array([float(keras.ops.convert_to_numpy(native(t))) for t in probe])
     b = np.array([float(keras.ops.convert_to_numpy(ours(t))) for t in probe])
-    np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-9)  # the same curve
 
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(args.batches * 32, 32)).astype("float32")
-    y = rng.normal(size=(args.batches * 32, 1)).astype("float32")
-    models = {"keras CosineDecay": make_model(native), "lrkit": make_model(ours)}
-    for m in models.values():  # compile / warm up
-        m.fit(x, y, batch_size=32, epochs=1, verbose=0)
-
-    times: dict[str, list[float]] = {name: [] for name in models}
-    for _ in range(args.repeats):
-        for name, m in models.items():
-            t0 = time.perf_counter()
-            m.fit(x, y, batch_size=32, epochs=1, verbose=0)
-            times[name].append(time.perf_counter() - t0)
-
-    best = {name: min(ts) for name, ts in times.items()}
-    med = {name: statistics.median(ts) for name, ts in times.items()}
-    print(f"backend={keras.backend.backend()} batches/epoch={args.batches} repeats={args.repeats}")
-    for name in models:
-        print(
-            f"  {name:18s} best {best[name] * 1e3:8.1f} ms/epoch ({args.batches / best[name]:7.0f} steps/s)"
-            f"  median {med[name] * 1e3:8.1f} ms"
-        )
-    print(f"  ratio lrkit / keras (best) = {best['lrkit'] / best['keras CosineDecay']:.3f}")
-    print(f"  ratio lrkit / keras (median) = {med['lrkit'] / med['keras CosineDecay']:.3f}")
+    only = set(args.only or ("fit", "step", "schedule"))
+    print(f"backend={BACKEND} keras={keras.__version__}")
+    if "fit" in only:
+        bench_fit(native, LearningRateSchedule(ours.schedule), args)
+    if "step" in only and BACKEND == "jax":
+        bench_step(native, LearningRateSchedule(ours.schedule), args)
+    if "schedule" in only:
+        bench_schedule(native, ours, args)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ The rules are lrkit's core state machine with Keras's conventions (``lrkit.Reduc
 with ``convention="keras"``, built by ``lrkit.from_keras(callback)``); nothing here re-implements
 them. With a float learning rate the callback sets ``optimizer.learning_rate`` like Keras's own.
 With an lrkit :class:`~lrkit.backends.keras.LearningRateSchedule` the whole plateau state (scale,
-``min_lr``, ``best`` and the counters) lives in the variables the schedule added to its optimizer
+``min_lr``, ``best`` and the counters) lives in the variable the schedule added to its optimizer
 when the optimizer was built: the compiled train step reads the scale from there, and every Keras
 checkpoint (``model.save``/``load_model``, ``save_weights``/``load_weights``,
 ``BackupAndRestore``) saves and restores it with the optimizer. The callback itself holds no
@@ -37,7 +37,7 @@ class PlateauLearningRateSchedule(_lkk.LearningRateSchedule):
     r"""An lrkit schedule with a given initial plateau state: ``min(s(t), max(s(t) * scale, min_lr))``.
 
     Every :class:`~lrkit.backends.keras.LearningRateSchedule` carries the plateau's ``scale`` and
-    ``min_lr`` in its optimizer's variables; this subclass only sets their initial values (and
+    ``min_lr`` in its optimizer's ``lrkit_plateau`` variable; this subclass only sets their initial values (and
     records the current ones in ``get_config()``), e.g. to start a run from the reductions another
     run reached. :class:`ReduceLROnPlateau` works with either class.
 
@@ -120,7 +120,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
       reduction lowers the schedule's plateau ``scale``: the learning rate becomes
       ``min(s(t), max(s(t) * scale, min_lr))`` and the schedule keeps running.
     * **The state survives checkpoints.** With an lrkit schedule the scale, ``min_lr``, ``best``
-      and the counters (``wait``, ``cooldown_counter``) are variables of the optimizer, so
+      and the counters (``wait``, ``cooldown_counter``) are in a variable of the optimizer, so
       ``BackupAndRestore``, ``ModelCheckpoint`` + ``keras.models.load_model`` and
       ``save_weights``/``load_weights`` restore them exactly on every backend, and a new
       ``fit()`` (with this or a new callback) continues them instead of restarting the counters
@@ -193,7 +193,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             convention="keras",
         )
         self.plateau: _Plateau | None = None
-        # Float learning rates: the state per optimizer (lrkit schedules keep theirs in variables).
+        # Float learning rates: the state per optimizer (lrkit schedules keep theirs in a variable).
         self._floats: dict[int, tuple[dict[str, Any] | None, float]] = {}
         self._pending: dict[str, Any] | None = None
 
@@ -220,7 +220,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
         return None
 
     def _bound(self, opt: Any) -> _lkk.LearningRateSchedule | None:
-        """The optimizer's lrkit schedule with its state variables (building the optimizer if needed)."""
+        """The optimizer's lrkit schedule with its state variable (building the optimizer if needed)."""
         lr = self._schedule(opt)
         if lr is None or lr._optimizer is opt:
             return lr
@@ -229,7 +229,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
         if lr._optimizer is not opt:
             raise ValueError(
                 "ReduceLROnPlateau: the optimizer was built before its learning rate became this "
-                "lrkit schedule, so the schedule's state variables are not among the optimizer's. "
+                "lrkit schedule, so the schedule's state variable is not among the optimizer's. "
                 "Pass the LearningRateSchedule to the optimizer's constructor. "
                 f"Received: learning_rate={lr!r}"
             )
@@ -251,7 +251,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
         return self.plateau
 
     def _core(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """A schedule's variables as a core plateau state (``best`` NaN: no metric yet)."""
+        """A schedule's variable as a core plateau state (``best`` NaN: no metric yet)."""
         st = {k: raw[k] for k in _CORE_KEYS}
         if math.isnan(st["best"]):
             st["best"] = self._plateau_settings().initial_state()["best"]
@@ -273,7 +273,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
 
         One state per optimizer (see :meth:`lrkit.ReduceOnPlateau.initial_state`); ``bases`` are
         the float learning rates the scales apply to (``None`` for an lrkit schedule). Read from
-        the optimizer's variables for an lrkit schedule.
+        the optimizer's variable for an lrkit schedule.
         """
         if getattr(self, "_model", None) is None and self._pending is not None:
             return {"states": [dict(s) for s in self._pending["states"]], "bases": list(self._pending["bases"])}

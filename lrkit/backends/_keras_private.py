@@ -8,11 +8,11 @@ upgrade means re-reading the places named below (``keras/src/optimizers/base_opt
 
 1. **Binding a learning-rate schedule to its optimizer at build time** (:func:`install_build_hook`).
    An lrkit :class:`~lrkit.backends.keras.LearningRateSchedule` keeps its state (the plateau scale,
-   ``min_lr``, ``best`` and the counters) in variables of the optimizer it drives, so that
+   ``min_lr``, ``best`` and the counters) in a variable of the optimizer it drives, so that
    ``model.save``/``keras.models.load_model``, ``save_weights``/``load_weights`` and
-   ``BackupAndRestore`` save and restore them with the optimizer's other variables, and so that
-   JAX's compiled step receives them as state instead of constants. Keras loads an optimizer's
-   variables by position and refuses a file whose variable count differs, so the variables must be
+   ``BackupAndRestore`` save and restore it with the optimizer's other variables, and so that
+   JAX's compiled step receives it as state instead of constants. Keras loads an optimizer's
+   variables by position and refuses a file whose variable count differs, so the variable must be
    created at the same point whichever way the optimizer was made (by user code, or by
    ``load_model`` from a config, where no lrkit code runs between construction and loading). The
    only such point is ``Optimizer.build``, which every path calls (``fit``, ``compile_from_config``,
@@ -20,7 +20,7 @@ upgrade means re-reading the places named below (``keras/src/optimizers/base_opt
    ``keras.optimizers.Optimizer.build`` once: after the original build, an optimizer whose
    ``_learning_rate`` (the private attribute holding the schedule; there is no public getter for
    the schedule object) has a ``_lrkit_bind`` method calls it, and that method creates the
-   variables with the public ``optimizer.add_variable``. Every other optimizer is untouched.
+   variable with the public ``optimizer.add_variable``. Every other optimizer is untouched.
    The binding also tells the schedule the optimizer's public ``gradient_accumulation_steps``:
    Keras calls a schedule with its micro-batch counter (``self._learning_rate(self._iterations)``
    in ``BaseOptimizer._get_current_learning_rate``), whereas lrkit's step is the update count.

@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from lrkit import _errors as E
 from lrkit._base import Schedule, from_config
 
@@ -73,15 +75,12 @@ def _accumulation_arg(owner: str, value: Any) -> int | None:
     return E.positive_int(owner, "gradient_accumulation_steps", value)
 
 
-#: The variables an lrkit schedule adds to its optimizer at build time, in this order.
-_STATE_VARIABLES = (
-    ("scale", "float32"),
-    ("min_lr", "float32"),
-    ("best", "float32"),
-    ("num_bad_epochs", "int32"),
-    ("cooldown_counter", "int32"),
-    ("num_reductions", "int32"),
-)
+#: The entries of the one variable (``lrkit_plateau``, float32, shape ``(6,)``) an lrkit schedule adds
+#: to its optimizer at build time, in this order; the counters are whole numbers, exact in float32.
+#: One variable rather than six scalars: under JAX every optimizer variable is an argument and a
+#: result of the compiled train step, and six small arrays cost ~10% of a small model's step.
+_STATE_FIELDS = ("scale", "min_lr", "best", "num_bad_epochs", "cooldown_counter", "num_reductions")
+_COUNTERS = frozenset(("num_bad_epochs", "cooldown_counter", "num_reductions"))
 
 
 @keras.saving.register_keras_serializable(package="lrkit")
@@ -95,15 +94,15 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     ``tf.distribute`` strategies.
 
     **State in the optimizer.** When the optimizer is built (by ``fit``, ``load_model``,
-    ``BackupAndRestore`` or ``optimizer.build``) the schedule adds six scalar variables to it, named
-    ``lrkit_plateau_*``: the plateau ``scale`` and ``min_lr`` the rate is multiplied and bounded
-    by, ``min(s(t), max(s(t) * scale, min_lr))``, and the counters of
+    ``BackupAndRestore`` or ``optimizer.build``) the schedule adds one float32 variable of six
+    entries to it, named ``lrkit_plateau``: the plateau ``scale`` and ``min_lr`` the rate is
+    multiplied and bounded by, ``min(s(t), max(s(t) * scale, min_lr))``, and the counters of
     :class:`~lrkit.backends.keras.ReduceLROnPlateau` (``best``, ``num_bad_epochs``,
     ``cooldown_counter``, ``num_reductions``). Idle (``scale == 1``, ``min_lr == 0``) they leave the
-    rate bit for bit equal to ``s(t)``. Being optimizer variables they are saved and restored with
+    rate bit for bit equal to ``s(t)``. Being an optimizer variable it is saved and restored with
     the optimizer by ``model.save``/``keras.models.load_model``, ``save_weights``/``load_weights``
-    and ``BackupAndRestore``, and under JAX they reach the compiled step as state. One schedule
-    object drives one optimizer.
+    and ``BackupAndRestore``, and under JAX it reaches the compiled step as state (the counters are
+    whole numbers, exact in float32). One schedule object drives one optimizer.
 
     **Gradient accumulation.** With ``optimizer.gradient_accumulation_steps = A`` Keras calls the
     schedule with the number of *micro-batches* seen. lrkit counts real updates instead: update
@@ -136,7 +135,7 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     #: The plateau scale and floor of a schedule not yet bound to an optimizer (and the initial
-    #: values of its variables once it is).
+    #: values of its variable once it is).
     _initial_scale = 1.0
     _initial_min_lr = 0.0
 
@@ -155,12 +154,12 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
             "LearningRateSchedule", gradient_accumulation_steps
         )
         self._optimizer: Any = None
-        self._variables: dict[str, Any] | None = None
+        self._variable: Any = None  # the optimizer's ``lrkit_plateau`` variable, once bound
 
     # -- binding to the optimizer (called from Optimizer.build, see _keras_private) -----------------
 
     def _lrkit_bind(self, optimizer: Any) -> None:
-        """Check the optimizer's accumulation and add the state variables to it (once)."""
+        """Check the optimizer's accumulation and add the state variable to it (once)."""
         if self._optimizer is optimizer:
             return
         if self._optimizer is not None:
@@ -186,17 +185,14 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
             "cooldown_counter": 0,
             "num_reductions": 0,
         }
-        variables = {}
-        for name, dtype in _STATE_VARIABLES:
-            variables[name] = optimizer.add_variable(
-                shape=(),
-                initializer=keras.initializers.Constant(initial[name]),
-                dtype=dtype,
-                aggregation="only_first_replica",
-                name=f"lrkit_plateau_{name}",
-            )
+        self._variable = optimizer.add_variable(
+            shape=(len(_STATE_FIELDS),),
+            initializer=keras.initializers.Constant([float(initial[n]) for n in _STATE_FIELDS]),
+            dtype="float32",
+            aggregation="only_first_replica",
+            name="lrkit_plateau",
+        )
         self._optimizer = optimizer
-        self._variables = variables
 
     def _steps_per_update(self) -> int:
         if self._optimizer is not None:
@@ -213,49 +209,41 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def _reduce(self, value: Any) -> Any:
         """``min(value, max(value * scale, min_lr))`` with the plateau's scale and floor."""
-        v = self._variables
-        if v is None:
-            scale: Any = self._initial_scale
-            floor: Any = self._initial_min_lr
-            if scale == 1.0 and floor == 0.0:
-                return value
-        else:
-            scale = keras.ops.cast(v["scale"], value.dtype)
-            floor = keras.ops.cast(v["min_lr"], value.dtype)
-        return OPS.minimum(value, OPS.maximum(value * scale, floor))
+        if self._variable is not None:
+            state = keras.ops.cast(self._variable, value.dtype)
+            return OPS.minimum(value, OPS.maximum(value * state[0], state[1]))
+        if self._initial_scale == 1.0 and self._initial_min_lr == 0.0:
+            return value
+        return OPS.minimum(value, OPS.maximum(value * self._initial_scale, self._initial_min_lr))
 
     # -- the plateau state --------------------------------------------------------------------------
 
     @property
     def scale(self) -> float:
         """The plateau scale the schedule is multiplied by (1.0 until a reduction)."""
-        if self._variables is None:
+        if self._variable is None:
             return float(self._initial_scale)
-        return float(keras.ops.convert_to_numpy(self._variables["scale"]))
+        return self._read_state()["scale"]
 
     @property
     def min_lr(self) -> float:
         """The floor of a reduced rate (``min_lr`` of the plateau callback; 0.0 until one runs)."""
-        if self._variables is None:
+        if self._variable is None:
             return float(self._initial_min_lr)
-        return float(keras.ops.convert_to_numpy(self._variables["min_lr"]))
+        return self._read_state()["min_lr"]
 
     def _read_state(self) -> dict[str, Any]:
-        """The plateau state held in the optimizer's variables (``best`` is NaN before any metric)."""
-        if self._variables is None:
+        """The plateau state held in the optimizer's variable (``best`` is NaN before any metric)."""
+        if self._variable is None:
             raise RuntimeError("LearningRateSchedule: not bound to an optimizer yet (build it first).")
-        out: dict[str, Any] = {}
-        for name, dtype in _STATE_VARIABLES:
-            x = keras.ops.convert_to_numpy(self._variables[name])
-            out[name] = float(x) if dtype == "float32" else int(x)
-        return out
+        x = keras.ops.convert_to_numpy(self._variable)
+        return {n: int(v) if n in _COUNTERS else float(v) for n, v in zip(_STATE_FIELDS, x.tolist())}
 
     def _write_state(self, state: dict[str, Any]) -> None:
-        if self._variables is None:
+        if self._variable is None:
             raise RuntimeError("LearningRateSchedule: not bound to an optimizer yet (build it first).")
-        for name, _ in _STATE_VARIABLES:
-            if name in state:
-                self._variables[name].assign(state[name])
+        new = {**self._read_state(), **{n: state[n] for n in _STATE_FIELDS if n in state}}
+        self._variable.assign(np.array([float(new[n]) for n in _STATE_FIELDS], dtype="float32"))
 
     def get_config(self) -> dict[str, Any]:
         """``{"schedule": schedule.to_config(), "gradient_accumulation_steps": ..., "total_steps": ...}``.
