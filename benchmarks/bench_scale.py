@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import math
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -102,6 +103,49 @@ def bench_torch(repeats: int) -> None:
         table(f"torch scheduler.step(), {groups} param group(s), per call", "us", calls, best(fns, repeats), 2.0)
 
 
+def times(fns: dict[object, Callable[[], object]], repeats: int) -> dict[object, list[float]]:
+    """Every time of ``repeats`` interleaved rounds (``table`` prints their best and median)."""
+    out: dict[object, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            gc.disable()
+            t0 = time.perf_counter()
+            fn()
+            out[k].append(time.perf_counter() - t0)
+            gc.enable()
+    return out
+
+
+def spread(title: str, unit: str, per: int, samples: dict[object, list[float]], target: float | None) -> None:
+    """``table`` with the best and the median of each row's samples, and both ratios to n = 2."""
+    lo = {k: min(v) for k, v in samples.items()}
+    mid = {k: statistics.median(v) for k, v in samples.items()}
+    base = next(iter(samples))
+    scale = {"us": 1e6, "ms": 1e3, "s": 1.0}[unit]
+    print(f"\n{title} (best / median of {len(samples[base])})")
+    for k in samples:
+        ratio = lo[k] / lo[base]
+        flag = "" if target is None or ratio <= target else "  OVER TARGET"
+        print(f"  {k!s:>14}: {lo[k] / per * scale:10.3f} / {mid[k] / per * scale:10.3f} {unit}   "
+              f"ratio to n=2 {ratio:6.2f} / {mid[k] / mid[base]:6.2f}{flag}")
+
+
+def compile_times(make: Callable[[int], Callable[[], object]], repeats: int,
+                  clear: Callable[[], object]) -> dict[object, list[float]]:
+    """Compile times, interleaved over the sizes: ``make(n)`` builds the schedule (not timed) and
+    returns what compiles it; ``clear()`` empties the framework's caches before each."""
+    out: dict[object, list[float]] = {n: [] for n in SIZES}
+    for _ in range(repeats):
+        for n in SIZES:
+            run = make(n)
+            clear()
+            gc.collect()
+            t0 = time.perf_counter()
+            run()
+            out[n].append(time.perf_counter() - t0)
+    return out
+
+
 def bench_optax(repeats: int) -> None:
     try:
         import jax
@@ -112,29 +156,56 @@ def bench_optax(repeats: int) -> None:
         print(f"\noptax: skipped ({exc})")
         return
     counts = jnp.arange(100_000, dtype=jnp.int32)
-    compile_times, run_fns = {}, {}
-    for n in SIZES:
-        fn = jax.jit(jax.vmap(schedule(joined(n))))
-        t0 = time.perf_counter()
-        fn.lower(counts).compile()
-        compile_times[n] = time.perf_counter() - t0
-        compiled = fn.lower(counts).compile()
-        run_fns[n] = lambda c=compiled: c(counts).block_until_ready()
-    table("optax: compile a jitted vmap(schedule)", "s", 1, compile_times, 2.0)
-    table("optax: run it over 1e5 counts", "ms", 1, best(run_fns, repeats), 2.0)
-    # The optimizer's case: one scalar count per update.
     count = jnp.asarray(7, dtype=jnp.int32)
-    compile_times, run_fns = {}, {}
+    # A fresh schedule each time (built before the clock starts): the first trace of a join groups
+    # its pieces (cached on the node after that), which is part of what is measured.
+    spread("optax: compile a jitted vmap(schedule)", "s", 1, compile_times(
+        lambda n: (lambda f=jax.jit(jax.vmap(schedule(joined(n)))): f.lower(counts).compile()),
+        repeats, jax.clear_caches), 2.0)
+    compiled = {n: jax.jit(jax.vmap(schedule(joined(n)))).lower(counts).compile() for n in SIZES}
+    spread("optax: run it over 1e5 counts", "ms", 1,
+           times({n: (lambda c=c: c(counts).block_until_ready()) for n, c in compiled.items()}, 3 * repeats), 2.0)
+    # The optimizer's case: one scalar count per update.
+    spread("optax: compile a jitted schedule of a scalar count", "s", 1, compile_times(
+        lambda n: (lambda f=jax.jit(schedule(joined(n))): f.lower(count).compile()),
+        repeats, jax.clear_caches), 2.0)
+    compiled = {n: jax.jit(schedule(joined(n))).lower(count).compile() for n in SIZES}
+    spread("optax: call it, per call", "us", 1000,
+           times({n: (lambda c=c: [c(count).block_until_ready() for _ in range(1000)])
+                  for n, c in compiled.items()}, repeats), 2.0)
+    # A jitted optax update (SGD on a 1000-parameter vector), the schedule inside it.
+    import optax
+
+    params = jnp.zeros(1000, dtype=jnp.float32)
+    grads = jnp.ones(1000, dtype=jnp.float32)
+
+    def step_fn(n: int) -> Callable[..., object]:
+        opt = optax.sgd(schedule(joined(n)))
+
+        def step(p: object, state: object) -> object:
+            updates, state = opt.update(grads, state, p)
+            return optax.apply_updates(p, updates), state
+
+        return jax.jit(step), opt.init(params)
+
+    def make_step(n: int) -> Callable[[], object]:
+        f, state = step_fn(n)
+        return lambda: f.lower(params, state).compile()
+
+    spread("optax: compile a jitted sgd update step", "s", 1, compile_times(make_step, repeats, jax.clear_caches), 2.0)
+    steps = {}
     for n in SIZES:
-        compile_times[n] = math.inf
-        for _ in range(repeats):  # compile times are noisy on a loaded machine: best of a few
-            jax.clear_caches()
-            t0 = time.perf_counter()
-            compiled = jax.jit(schedule(joined(n))).lower(count).compile()
-            compile_times[n] = min(compile_times[n], time.perf_counter() - t0)
-        run_fns[n] = lambda c=compiled: [c(count).block_until_ready() for _ in range(1000)]
-    table("optax: compile a jitted schedule of a scalar count", "s", 1, compile_times, 2.0)
-    table("optax: call it, per call", "us", 1000, best(run_fns, repeats), 2.0)
+        f, state = step_fn(n)
+        c = f.lower(params, state).compile()
+
+        def run(c: Callable[..., object] = c, state: object = state) -> None:
+            p, st = params, state
+            for _ in range(1000):
+                p, st = c(p, st)
+            jax.block_until_ready(p)
+
+        steps[n] = run
+    spread("optax: the jitted update step, per step", "us", 1000, times(steps, repeats), 2.0)
 
 
 def bench_configs() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from lrkit import _errors as E
 from lrkit._base import Schedule, frozen, register
-from lrkit._ops import SCALAR_OPS, Ops
+from lrkit._ops import SCALAR_OPS, Ops, bucket_table
 from lrkit._schedules import _cos_anneal, _hull, _padded, _pow_from_zero, _set
 
 _frozen = frozen
@@ -72,7 +72,7 @@ def _group_key(s: Schedule) -> Any:
 class _Plan:
     """How a join's pieces are grouped for a gathered evaluation (``Ops.gathered_piecewise``)."""
 
-    __slots__ = ("group_of", "groups", "starts")
+    __slots__ = ("_memo", "group_of", "groups", "starts")
 
     def __init__(self, join: Join) -> None:
         schedules, n = join.schedules, len(join.schedules)
@@ -96,6 +96,19 @@ class _Plan:
             self.group_of[group.members] = g
         #: Local step 0 of each piece (an array, converted once: a join is evaluated many times).
         self.starts = np.asarray((0, *join.boundaries))
+        self._memo: dict[Any, Any] = {}
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per ``key`` for this join (tables a backend derives from the plan)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            out = self._memo[key] = make()
+            return out
+
+    def bucket_table(self, m: int) -> tuple[int, np.ndarray] | None:
+        """``lrkit._ops.bucket_table`` of the first ``m - 1`` boundaries (the ones a step can reach)."""
+        return self.memo(("bucket", m), lambda: bucket_table(self.starts[1:m].tolist()))
 
 
 class _Pieces(Sequence[Callable[[Any], Any]]):

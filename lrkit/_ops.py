@@ -29,6 +29,36 @@ import numpy as np
 #: (``Ops.gathered_piecewise``); smaller ones with one ``where`` per piece.
 GATHER_MIN = 4
 
+#: Most entries of a join's bucket table (``bucket_table``), or 4 per piece if more; a join whose
+#: boundaries would need more (pieces of very different lengths) is searched instead (``Ops.search``).
+LOOKUP_MAX = 1 << 16
+
+
+def bucket_table(edges: Sequence[Any]) -> tuple[int, np.ndarray] | None:
+    """A table that finds a step's piece with one lookup: ``(shift, table)``, or ``None``.
+
+    The steps ``0 .. edges[-1]`` are cut in buckets of ``2**shift`` steps, ``shift`` the largest that
+    leaves at most one edge in each bucket (``bit_length(a ^ b) - 1`` over neighbouring edges). Entry
+    ``k`` is ``(below << (shift + 1)) + 2**(shift + 1) - offset``: ``below`` the number of edges before
+    the bucket, ``offset`` the position of its edge in it (``2**shift`` for a bucket without one). So
+    for a step ``0 <= t <= edges[-1]``, ``(table[t >> shift] + (t & (2**shift - 1))) >> (shift + 1)`` is
+    ``below``, plus 1 where ``t`` is at or past the bucket's edge: the number of edges ``<= t``,
+    exactly, with one gather and four integer operations whatever the number of pieces. ``None`` for
+    edges that are not integers or would need more than ``LOOKUP_MAX`` entries (and 4 per edge).
+    """
+    if not edges or any(type(e) is not int for e in edges) or edges[0] < 0 or edges[-1] >= 2**53:
+        return None
+    last = edges[-1]
+    shift = min(((a ^ b).bit_length() - 1 for a, b in zip(edges, edges[1:])), default=last.bit_length())
+    size = (last >> shift) + 1
+    if size > max(LOOKUP_MAX, 4 * len(edges)):
+        return None
+    e = np.asarray(edges, dtype=np.int64)
+    below = np.searchsorted(e, np.arange(size, dtype=np.int64) << shift, side="left")
+    offset = np.full(size, 1 << shift, dtype=np.int64)
+    offset[e >> shift] = e & ((1 << shift) - 1)
+    return shift, (below << (shift + 1)) + ((2 << shift) - offset)
+
 
 class _Params:
     """The ``self`` a group's formula runs with: shared settings, and parameters gathered per step."""
@@ -155,11 +185,16 @@ class Ops:
         """``table[idx]`` for a numpy ``table`` (float64, or in ``like``'s dtype) and an index array."""
         raise NotImplementedError
 
+    def piece_index(self, t: Any, edges: Sequence[Any], plan: Any) -> Any:
+        """``search(edges, t)`` for a join's ``plan`` (``lrkit._compose._Plan``, which caches tables);
+        backends override it with a lookup in the join's ``bucket_table``."""
+        return self.search(edges, t)
+
     def gathered_piecewise(self, t: Any, edges: Sequence[Any], pieces: Any) -> Any:
         """``piecewise`` for a join (``pieces``: ``lrkit._compose._Pieces``) with a graph whose size does
         not grow with the number of pieces.
 
-        The piece index comes from one ``search``; each group of alike leaves (same class and settings,
+        The piece index comes from one ``piece_index``; each group of alike leaves (same class and settings,
         see ``Schedule._gather``) runs its formula once with its parameters gathered at that index, at
         the local step ``t - start[index]``; a group's value is kept where the step's piece is in it.
         Other children are evaluated on their own as in ``piecewise``. The arithmetic per step is the
@@ -168,7 +203,7 @@ class Ops:
         """
         plan = pieces.plan()
         m = len(edges) + 1
-        idx = self.search(edges, t)
+        idx = self.piece_index(t, edges, plan)
         local = t - self.gather(plan.starts[:m], idx, like=t)
         which = None
         out = None

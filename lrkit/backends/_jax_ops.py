@@ -208,8 +208,38 @@ class JaxOps(Ops):
             stride //= base
         return jnp.minimum(pos, n)
 
+    def piece_index(self, t: Any, edges: Sequence[Any], plan: Any) -> Any:
+        """The number of ``edges`` ``<= t`` by one lookup in the join's bucket table
+        (``lrkit._ops.bucket_table``), computed in the step's integer type (int64 for a float step,
+        floored: the edges are integers); a ``search`` where the join has none."""
+        m = len(edges) + 1
+        found = plan.bucket_table(m) if m > 1 else None
+        if found is None:
+            return self.search(edges, t)
+        shift, table = found
+        last = int(edges[-1])
+        if jnp.issubdtype(t.dtype, jnp.floating):  # >= 0 and not NaN here; the edges are integers
+            tc = jnp.floor(jnp.minimum(t, float(last))).astype(jnp.int64)
+        else:
+            tc = jnp.minimum(t, last)  # the edges a step of this dtype reaches are <= its maximum
+            if int(table.max()) + (1 << shift) > _int_max(t):  # the sums need a wider type
+                tc = tc.astype(jnp.int64)
+        dt = np.dtype(tc.dtype.name)
+        values = _take(plan.memo(("bucket", m, dt.name), lambda: table.astype(dt)), tc >> shift)
+        return (values + (tc & ((1 << shift) - 1))) >> (shift + 1)
+
     def gather(self, table: Any, idx: Any, like: Any = None) -> Any:
-        return jnp.asarray(table, dtype=None if like is None else like.dtype)[idx]
+        return _take(jnp.asarray(table, dtype=None if like is None else like.dtype), idx)
+
+
+_GATHER_DIMS = jax.lax.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0,), start_index_map=(0,))
+
+
+def _take(table: Any, idx: Any) -> Any:
+    """``table[idx]`` for a 1-d ``table`` and an index array within its bounds: one XLA gather (``[]``
+    would add a wrap-around of negative indices, which costs more than the gather on a vector)."""
+    return jax.lax.gather(jnp.asarray(table), idx[..., None], _GATHER_DIMS, slice_sizes=(1,),
+                          mode=jax.lax.GatherScatterMode.CLIP)
 
 
 def _evaluate(schedule: Any, ops: JaxOps, t: Any, out_dtype: Any) -> Any:

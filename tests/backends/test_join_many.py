@@ -98,3 +98,42 @@ def test_torch_join_of_many_pieces_matches_reference_at_every_boundary(dtype: st
     perm = np.random.default_rng(0).permutation(len(STEPS))
     steps = torch.tensor(np.asarray(STEPS)[perm], dtype=getattr(torch, dtype))
     np.testing.assert_allclose(SCHEDULE(steps.reshape(-1, 1)).numpy().ravel(), EXPECTED[perm], rtol=1e-12, atol=1e-15)
+
+
+# Joins whose piece is found differently: boundaries far apart after short pieces (too many buckets:
+# a search instead of the bucket table), and boundaries near 2**31 (packed entries past int32).
+def _alike(boundaries: list[int]) -> lk.Schedule:
+    pieces = [lk.linear(0.3 - 0.01 * i, 0.01 * i, 3 + i) for i in range(len(boundaries) + 1)]
+    return lk.join(pieces, boundaries)
+
+
+SPREAD = _alike([1, 2, 3, 5, 8, 400_000, 400_001, 3_000_000])
+HIGH = _alike([2**28, 2**29 + 3, 2**30, 2**30 + 2**29, 2**31 - 2])
+
+
+@pytest.mark.parametrize("s", [SPREAD, HIGH], ids=["spread", "near_int32_max"])
+def test_optax_join_lookup_and_search_match_reference(s: lk.Schedule) -> None:
+    jax = need("optax") and need("jax")
+    import jax.numpy as jnp
+
+    from lrkit.backends.optax import schedule
+
+    steps = [t for t in _boundary_steps(s) if t <= 2**31 - 1] + [2**31 - 1]
+    expected = _reference(s, steps)
+    got = np.asarray(jax.jit(jax.vmap(schedule(s)))(jnp.asarray(steps, dtype=jnp.int32)), dtype=np.float64)
+    np.testing.assert_allclose(got, expected, rtol=5e-6, atol=1.5e-7)
+
+
+def test_jax_join_of_many_pieces_at_float_steps() -> None:
+    # A float step (schedule(jax_array) of floats): its piece is the one of its floor.
+    jax = need("jax")
+    import jax.numpy as jnp
+
+    steps = sorted({t + d for t in STEPS[::7] for d in (0.0, 0.25, 0.5)} | {1e12, 1e30})  # exact in float32
+    expected = _reference(SCHEDULE, steps)
+    got = np.asarray(SCHEDULE(jnp.asarray(steps, dtype=jnp.float32)), dtype=np.float64)
+    np.testing.assert_allclose(got, expected, rtol=5e-6, atol=1.5e-7)
+    steps = [*steps, STEPS[-1] - 1e-9, 1e300]
+    with jax.enable_x64(True):
+        got = np.asarray(SCHEDULE(jnp.asarray(steps, dtype=jnp.float64)))
+    np.testing.assert_allclose(got, _reference(SCHEDULE, steps), rtol=1e-12, atol=1e-15)
