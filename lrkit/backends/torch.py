@@ -388,12 +388,22 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
           ValueError: a negative ``epoch``, or a metric on a scheduler without ``plateau``.
           TypeError: ``epoch`` is neither an integer nor a number.
         """
-        if epoch is None and self._step_count > 1 and not self._constructing:  # a training loop's call
+        if epoch is None and self._step_count > 1 and not self._constructing:
+            # The training loop's call, kept lean: in the common case (values read ahead, no plateau,
+            # the same groups, no compiled step seen) this is _apply with its calls inlined.
             self._step_count += 1
             if self.clock == "scheduler":
                 self.last_epoch += 1
-            if len(self.optimizer.param_groups) == len(self._group_index) and not self._compiled_seen[0]:
-                self._write(self._values(self.last_epoch))  # _apply without its rare cases
+            i = self.last_epoch - self._ahead_at
+            index = self._group_index
+            if (
+                0 <= i < self._ahead_n
+                and len(self.optimizer.param_groups) == len(index)
+                and not self._compiled_seen[0]
+                and getattr(self, "plateau", None) is None
+            ):
+                ahead = self._ahead
+                self._write([ahead[0][i]] * len(index) if len(ahead) == 1 else [ahead[u][i] for u in index])
             else:
                 self._apply()
             return
