@@ -1,14 +1,21 @@
 """Cost against the size of the recipe: a ``join`` of n pieces, n = 2, 20, 200, 2000 (issue 14).
 
-Run: ``python benchmarks/bench_scale.py [--quick]``. Each section runs if its framework imports. Every
-number is the best of several interleaved repeats measured in this one process, printed next to the
-same measurement for n = 2 (the ratio is what the targets are about: cost flat in n).
+Run: ``python benchmarks/bench_scale.py [--quick] [--only optax,keras]``. Each section runs if its
+framework imports. Every number is the best (and, where shown, the median) of several interleaved
+repeats measured in one process, printed next to the same measurement for n = 2 (the ratio is what
+the targets are about: cost flat in n). Schedules are built before the clock starts.
 
 * scalar ``s(t)`` at scattered steps (target: n = 2000 within 2x of n = 2);
 * numpy ``s(np.arange(1_000_000))``;
 * torch ``scheduler.step()`` with 1, 8 and 64 param groups (target: 2000 pieces within 2x of 2);
 * optax: compile time of a jitted ``count -> lr`` and its run time over a vector of counts, then the
-  same for one scalar count (the optimizer's case) (target: within 2x of n = 2, both);
+  same for one scalar count (the optimizer's case), then a jitted ``optax.sgd`` update step (target:
+  within 2x of n = 2, all);
+* Keras (``--keras BACKEND`` runs this section alone, in this process; without it, one child process
+  per backend, since Keras reads ``KERAS_BACKEND`` once): ``LearningRateSchedule`` compiled on its own
+  (``jax.jit``; ``tf.function`` with and without XLA) and called, then inside ``model.fit``: the
+  first ``fit`` (which traces and compiles the train step) and a step of the next ones (target:
+  within 2x of n = 2). A backend whose framework is not installed is skipped;
 * configs: ``to_config``, ``from_config``, ``repr``, ``==`` and ``hash`` of a 100,000-piece join
   (target: each under one second).
 """
@@ -18,10 +25,13 @@ from __future__ import annotations
 import argparse
 import gc
 import math
+import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -230,17 +240,99 @@ def bench_configs() -> None:
         print(f"  {name:>14}: {dt:8.3f} s{'  OVER TARGET' if dt > 1.0 else ''}")
 
 
+def bench_keras(repeats: int) -> None:
+    """The Keras section, on the backend ``KERAS_BACKEND`` names (set before Keras is imported)."""
+    try:
+        import keras
+
+        from lrkit.backends.keras import LearningRateSchedule
+    except ImportError as exc:
+        print(f"\nkeras ({os.environ.get('KERAS_BACKEND')}): skipped ({exc})")
+        return
+    backend = keras.backend.backend()
+    print(f"\nkeras {keras.__version__} on {backend}")
+    label = f"keras/{backend}"
+    dtype = "int32" if backend == "jax" else "int64"
+    step = keras.ops.convert_to_tensor(7, dtype=dtype)
+    clear: Callable[[], object] = lambda: None  # noqa: E731
+    if backend == "jax":
+        import jax
+
+        clear = jax.clear_caches
+        spread(f"{label}: compile jax.jit(LearningRateSchedule) of a scalar step", "s", 1, compile_times(
+            lambda n: (lambda f=jax.jit(LearningRateSchedule(joined(n))): f.lower(step).compile()),
+            repeats, clear), 2.0)
+        calls = {n: jax.jit(LearningRateSchedule(joined(n))).lower(step).compile() for n in SIZES}
+        spread(f"{label}: call it, per call", "us", 1000, times(
+            {n: (lambda c=c: [c(step).block_until_ready() for _ in range(1000)]) for n, c in calls.items()},
+            repeats), 2.0)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")  # "triggered tf.function retracing": each model is new on purpose
+        for xla in (False, True):
+            name = "tf.function(jit_compile=True)" if xla else "tf.function"
+            spread(f"{label}: first call of {name}(LearningRateSchedule) (trace, build{', XLA' if xla else ''})",
+                   "s", 1, compile_times(lambda n, xla=xla: partial(tf.function(
+                       LearningRateSchedule(joined(n)), jit_compile=xla), step), repeats, clear), 2.0)
+            fns = {}
+            for n in SIZES:
+                f = tf.function(LearningRateSchedule(joined(n)), jit_compile=xla)
+                f(step)
+                fns[n] = lambda f=f: [f(step) for _ in range(1000)]
+            spread(f"{label}: call it, per call", "us", 1000, times(fns, repeats), 2.0)
+    else:
+        fns = {n: (lambda lr=LearningRateSchedule(joined(n)): [lr(step) for _ in range(1000)]) for n in SIZES}
+        spread(f"{label}: eager LearningRateSchedule call, per call", "us", 1000, times(fns, repeats), 2.0)
+
+    # Inside model.fit: a one-layer model, SGD driven by the schedule.
+    batches, batch = 256, 8
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(batches * batch, 8)).astype("float32")
+    y = rng.normal(size=(batches * batch, 1)).astype("float32")
+
+    def model(n: int) -> keras.Model:
+        m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
+        m.compile(optimizer=keras.optimizers.SGD(learning_rate=LearningRateSchedule(joined(n))), loss="mse")
+        return m
+
+    spread(f"{label}: first model.fit (one batch: builds, traces and compiles the train step)", "s", 1,
+           compile_times(lambda n: (lambda m=model(n): m.fit(x[:batch], y[:batch], batch_size=batch, verbose=0)),
+                         repeats, clear), 2.0)
+    fits = {}
+    for n in SIZES:
+        m = model(n)
+        m.fit(x, y, batch_size=batch, verbose=0)
+        fits[n] = lambda m=m: m.fit(x, y, batch_size=batch, verbose=0)
+    spread(f"{label}: model.fit, per step ({batches} steps an epoch)", "us", batches, times(fits, repeats), 2.0)
+
+
+SECTIONS = ("scalar", "numpy", "torch", "optax", "keras", "configs")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats")
+    p.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
+    p.add_argument("--keras", metavar="BACKEND", help="run the Keras section alone on BACKEND, in this process")
     args = p.parse_args()
     repeats = 3 if args.quick else 7
+    if args.keras:
+        os.environ["KERAS_BACKEND"] = args.keras  # Keras is not imported yet
+        bench_keras(repeats)
+        return
+    only = set(args.only.split(","))
     print(f"lrkit {lk.__version__}; numpy {np.__version__}; python {sys.version.split()[0]}")
-    bench_scalar(repeats)
-    bench_numpy(repeats)
-    bench_torch(repeats)
-    bench_optax(repeats)
-    bench_configs()
+    for name, fn in (("scalar", bench_scalar), ("numpy", bench_numpy), ("torch", bench_torch), ("optax", bench_optax)):
+        if name in only:
+            fn(repeats)
+    if "keras" in only:
+        for backend in ("jax", "tensorflow", "torch"):
+            sys.stdout.flush()
+            subprocess.run([sys.executable, __file__, "--keras", backend, *(["--quick"] if args.quick else [])],
+                           check=False)
+    if "configs" in only:
+        bench_configs()
 
 
 if __name__ == "__main__":

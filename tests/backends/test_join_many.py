@@ -137,3 +137,37 @@ def test_jax_join_of_many_pieces_at_float_steps() -> None:
     with jax.enable_x64(True):
         got = np.asarray(SCHEDULE(jnp.asarray(steps, dtype=jnp.float64)))
     np.testing.assert_allclose(got, _reference(SCHEDULE, steps), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("s", [SCHEDULE, SPREAD, HIGH], ids=["many", "spread", "near_int32_max"])
+def test_keras_join_lookup_and_search_compiled_match_reference(s: lk.Schedule) -> None:
+    keras = need("keras")
+    from lrkit.backends._keras_ops import OPS
+
+    backend = keras.backend.backend()
+    dtype = "int32" if backend == "jax" else "int64"
+    steps = [t for t in _boundary_steps(s) if t <= 2**31 - 1] + [2**31 - 1]
+    fn = lambda t: OPS.evaluate(s, t)  # noqa: E731
+    if backend == "jax":
+        import jax
+
+        fn = jax.jit(fn)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        fn = tf.function(fn, jit_compile=True)
+    got = fn(keras.ops.convert_to_tensor(np.asarray(steps), dtype=dtype))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(got).astype(np.float64), _reference(s, steps),
+                               rtol=2e-6, atol=1e-7)
+
+
+def test_keras_join_of_many_pieces_at_float_steps() -> None:
+    keras = need("keras")
+    from lrkit.backends._keras_ops import OPS
+
+    # float64 steps but on JAX (float32 there without x64: steps exact in float32)
+    dtype = "float32" if keras.backend.backend() == "jax" else "float64"
+    steps = sorted({t + d for t in STEPS[::7] for d in (0.0, 0.25, 0.5)} | {1e12, 1e30 if dtype == "float32" else 1e300})
+    got = OPS.evaluate(SCHEDULE, keras.ops.convert_to_tensor(np.asarray(steps), dtype=dtype))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(got).astype(np.float64), _reference(SCHEDULE, steps),
+                               rtol=2e-6, atol=1e-7)
