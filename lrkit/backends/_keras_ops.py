@@ -278,15 +278,34 @@ class KerasOps(Ops):
                 tc = _kops.cast(tc, "int64")
         dt = _dtype(tc)
         values = _kops.convert_to_tensor(plan.memo(("bucket", m, dt), lambda: table.astype(dt)), dtype=dt)
-        values = _kops.take(values, _kops.right_shift(tc, shift) if shift else tc)
+        values = _take(values, _kops.right_shift(tc, shift) if shift else tc)
         low = _kops.bitwise_and(tc, _kops.convert_to_tensor((1 << shift) - 1, dtype=dt))
         return _kops.right_shift(values + low, shift + 1)
 
     def gather(self, table: Any, idx: Any, like: Any = None) -> Any:
         # Parameters in the dtype formulas run in, rounded as Python floats would be.
         dt = _compute_dtype(idx) if like is None else _dtype(like)
-        return _kops.take(_kops.convert_to_tensor(table, dtype=dt), idx)
+        return _take(_kops.convert_to_tensor(table, dtype=dt), idx)
+
+
+def _take(table: Any, idx: Any) -> Any:
+    """``table[idx]`` for a 1-d ``table`` and indices within its bounds. On TensorFlow one
+    ``tf.gather``: ``keras.ops.take`` adds a wrap-around of negative indices (a dozen graph nodes,
+    each traced in Python, per gather)."""
+    if _BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return tf.gather(table, idx)
+    return _kops.take(table, idx)
 
 
 #: The table the Keras adapter evaluates schedules with.
 OPS = KerasOps()
+
+if _BACKEND == "tensorflow":
+    import tensorflow as tf
+
+    # Inside a tf.function (a compiled train step), AutoGraph would rewrite every Python function the
+    # evaluation calls, loops over a join's pieces included (tens of milliseconds for a 2000-piece
+    # join): the formulas have no control flow on tensors, so they are traced as written.
+    KerasOps.evaluate = tf.autograph.experimental.do_not_convert(KerasOps.evaluate)  # type: ignore[method-assign]
