@@ -189,6 +189,7 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         # base class accepts `last_epoch >= 0` without an optimizer checkpoint.
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", _copy(group["lr"]))
+        self._lean = False  # see _apply
         self._constructing = True
         try:
             super().__init__(optimizer, last_epoch)
@@ -365,6 +366,15 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         self._write(self._values(self.last_epoch))
         if self._compiled_seen[0] and not self._float_warned:
             self._check_float_entries(compiled=True)
+        # Whether the next step() without arguments may take the lean path: the default clock, past
+        # torch's first-step checks, no plateau. Everything that changes one of these (construction,
+        # the first step, load_state_dict, a report) ends here.
+        self._lean = (
+            self.clock == "scheduler"
+            and self._step_count > 1
+            and not self._constructing
+            and getattr(self, "plateau", None) is None
+        )
 
     # -- torch's scheduler protocol -------------------------------------------------------------
 
@@ -388,22 +398,21 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
           ValueError: a negative ``epoch``, or a metric on a scheduler without ``plateau``.
           TypeError: ``epoch`` is neither an integer nor a number.
         """
-        if epoch is None and self._step_count > 1 and not self._constructing:
-            # The training loop's call, kept lean: in the common case (values read ahead, no plateau,
-            # the same groups, no compiled step seen) this is _apply with its calls inlined.
+        if epoch is None and self._lean:
+            # The training loop's call, kept lean (see _apply): in the common case (values read
+            # ahead, the same groups, no compiled step seen) this is _apply with its calls inlined.
             self._step_count += 1
-            if self.clock == "scheduler":
-                self.last_epoch += 1
+            self.last_epoch += 1
             i = self.last_epoch - self._ahead_at
             index = self._group_index
-            if (
-                0 <= i < self._ahead_n
-                and len(self.optimizer.param_groups) == len(index)
-                and not self._compiled_seen[0]
-                and getattr(self, "plateau", None) is None
-            ):
+            if 0 <= i < self._ahead_n and len(self.optimizer.param_groups) == len(index) and not self._compiled_seen[0]:
                 ahead = self._ahead
-                self._write([ahead[0][i]] * len(index) if len(ahead) == 1 else [ahead[u][i] for u in index])
+                if len(index) == 1:
+                    self._write([ahead[0][i]])
+                elif len(ahead) == 1:
+                    self._write([ahead[0][i]] * len(index))
+                else:
+                    self._write([ahead[u][i] for u in index])
             else:
                 self._apply()
             return

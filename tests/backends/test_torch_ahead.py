@@ -150,3 +150,24 @@ def test_a_pass_that_cannot_stand_in_falls_back_to_one_step_at_a_time(monkeypatc
         _expect([s], opt, k)
     # One attempt per _AHEAD steps at most, never one per step.
     assert 1 <= len(calls) <= 3
+
+
+def test_layer_scales_and_tensor_lrs_with_values_read_ahead() -> None:
+    s = lk.warmup(lk.cosine(1e-3, 1e-5, 900), 50)
+    lr = torch.tensor(0.5, dtype=torch.float64)
+    opt = torch.optim.SGD(
+        [
+            {"params": [torch.zeros((), dtype=torch.float64, requires_grad=True)], "lr_scale": 0.25},
+            {"params": [torch.zeros((), dtype=torch.float64, requires_grad=True)], "lr": lr},
+        ],
+        lr=1.0,
+    )
+    with pytest.warns(UserWarning, match=r"param_groups\[0\]\['lr'\] is a Python float"):
+        sched = LRScheduler(opt, s)  # a tensor lr beside a float one: set up for torch.compile, half done
+    opt.step()
+    for k in range(1, 2 * RUN):
+        sched.step()
+        assert _bits(opt.param_groups[0]["lr"]) == _bits(s(float(k)) * 0.25)
+        assert opt.param_groups[1]["lr"] is lr and _bits(lr.item()) == _bits(s(float(k)))
+        assert sched.get_last_lr()[0] == opt.param_groups[0]["lr"]
+    assert sched._ahead_n
