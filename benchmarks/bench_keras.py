@@ -20,8 +20,11 @@ alike:
 2. ``step`` (JAX only): the compiled train step alone, ``jax.jit(model.train_step,
    donate_argnums=0)`` as ``fit`` compiles it, ``--step-calls`` calls per side and round, without
    ``fit``'s per-batch Python work (which dilutes any difference in the compiled step).
-3. ``schedule``: the schedule alone, as the train step evaluates it (``jax.jit``, a
-   ``tf.function(jit_compile=True)``, eager PyTorch on an ``int64`` counter).
+3. ``schedule``: the schedule alone. On JAX and TensorFlow its cost inside compiled code, where the
+   train step evaluates it: ``--schedule-evals`` evaluations in one compiled loop (``jax.lax.fori_loop``
+   under ``jax.jit``, ``tf.while_loop`` under ``tf.function(jit_compile=True)``), in ns per
+   evaluation (loop overhead included on both sides); on PyTorch one eager call on an ``int64``
+   counter, as Keras makes it once per update.
 
 Each prints per side the fastest and the median time, in wall-clock and in this process's CPU time
 (less sensitive to other processes than wall-clock; it sums every thread of the process), and the
@@ -143,48 +146,62 @@ def bench_step(native: object, ours: object, args: argparse.Namespace) -> None:
 
 
 def bench_schedule(native: object, ours: object, args: argparse.Namespace) -> None:
-    calls = args.schedule_calls
+    """The schedule alone: its cost inside compiled code (JAX, TensorFlow), or per eager call (PyTorch)."""
+    n = args.schedule_calls if BACKEND == "torch" else args.schedule_evals
     runs = {}
     for name, lr in (("lrkit", ours), ("keras", native)):
         if BACKEND == "jax":
             import jax
             import jax.numpy as jnp
 
-            f = jax.jit(lambda t, lr=lr: lr(t))
-            t = jnp.asarray(5000, dtype="int32")
-            f(t).block_until_ready()
+            f = jax.jit(
+                lambda k, lr=lr: jax.lax.fori_loop(0, k, lambda i, acc: acc + lr(i), jnp.zeros((), "float32"))
+            )
+            k = jnp.asarray(n, dtype="int32")
+            f(k).block_until_ready()
 
-            def run(f: Callable = f, t: object = t) -> None:
-                for _ in range(calls):
-                    out = f(t)
-                out.block_until_ready()
+            def run(f: Callable = f, k: object = k) -> None:
+                f(k).block_until_ready()
 
         elif BACKEND == "tensorflow":
             import tensorflow as tf
 
-            f = tf.function(lambda t, lr=lr: lr(t), jit_compile=True)
-            t = tf.Variable(5000, dtype="int64")
-            f(t)
+            def loop(k: object, lr: Callable = lr) -> object:
+                return tf.while_loop(
+                    lambda i, acc: i < k,
+                    lambda i, acc: (i + 1, acc + lr(i)),
+                    (tf.constant(0, "int64"), tf.constant(0.0, "float32")),
+                )[1]
 
-            def run(f: Callable = f, t: object = t) -> None:
-                for _ in range(calls):
-                    out = f(t)
-                out.numpy()
+            f = tf.function(loop, jit_compile=True, autograph=False)
+            k = tf.constant(n, "int64")
+            f(k)
+
+            def run(f: Callable = f, k: object = k) -> None:
+                f(k).numpy()
 
         else:
             import torch
 
-            t = torch.tensor(5000, dtype=torch.int64)
+            t = torch.tensor(5000, dtype=torch.int64)  # Keras's iterations counter is int64 on torch
             lr(t)
 
             def run(lr: Callable = lr, t: object = t) -> None:
-                for _ in range(calls):
+                for _ in range(n):
                     lr(t)
 
         runs[name] = run
-    times = interleaved(runs, args.rounds * 2, calls)
-    how = {"jax": "jax.jit", "tensorflow": "tf.function(jit_compile=True)", "torch": "eager"}[BACKEND]
-    report(f"schedule alone ({how}), {calls} calls, {args.rounds * 2} rounds", "us/call", 1e6, times)
+    times = interleaved(runs, args.rounds * 2, n)
+    if BACKEND == "torch":
+        report(f"schedule alone, eager, {n} calls, {args.rounds * 2} rounds", "us/call", 1e6, times)
+    else:
+        how = "jax.jit + fori_loop" if BACKEND == "jax" else "tf.function(jit_compile=True) + while_loop"
+        report(
+            f"schedule alone inside compiled code ({how}), {n} evaluations, {args.rounds * 2} rounds",
+            "ns/eval",
+            1e9,
+            times,
+        )
 
 
 def main() -> None:
@@ -192,7 +209,8 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=300, help="batches per timed epoch")
     parser.add_argument("--rounds", type=int, default=20, help="interleaved rounds (timed fits per side)")
     parser.add_argument("--step-calls", type=int, default=200, help="JAX: compiled steps per round")
-    parser.add_argument("--schedule-calls", type=int, default=500, help="schedule calls per round")
+    parser.add_argument("--schedule-evals", type=int, default=20_000, help="JAX, TF: evaluations per compiled loop")
+    parser.add_argument("--schedule-calls", type=int, default=500, help="PyTorch: eager schedule calls per round")
     parser.add_argument("--only", choices=("fit", "step", "schedule"), action="append", help="run only these")
     args = parser.parse_args()
     if BACKEND == "torch":

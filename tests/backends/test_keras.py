@@ -164,6 +164,20 @@ def test_fit_with_steps_per_execution() -> None:
     assert -float(keras.ops.convert_to_numpy(model.layers[-1].kernel.value).item()) == pytest.approx(ref(SCHEDULE, range(12)).sum(), rel=1e-5)
 
 
+def test_autograph_converts_the_schedule() -> None:
+    """A ``tf.function`` in user code converts the schedule instead of warning and running it as is."""
+    if BACKEND != "tensorflow":
+        pytest.skip("AutoGraph is TensorFlow's")
+    import tensorflow as tf
+
+    for method in (lkk.LearningRateSchedule.__call__, lkk.LearningRateSchedule._reduce):
+        tf.autograph.to_graph(method)  # raises where AutoGraph would log "could not transform"
+    lr = lkk.LearningRateSchedule(SCHEDULE)
+    keras.optimizers.SGD(lr).build([keras.Variable(0.0)])  # bound: reads its plateau variable
+    got = tf.function(lambda t: lr(t))(tf.range(14, dtype="int64"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(got), ref(SCHEDULE, range(14)), rtol=RTOL, atol=ATOL)
+
+
 # -- serialisation --------------------------------------------------------------------------------
 
 
