@@ -28,8 +28,9 @@ alike:
 
 Each prints per side the fastest and the median time, in wall-clock and in this process's CPU time
 (less sensitive to other processes than wall-clock; it sums every thread of the process), and the
-ratio lrkit / Keras of the fastest, of the medians, and the median of the per-round ratios (each
-round compares the two sides under the same load: the most robust of the three on a shared machine).
+ratio lrkit / Keras of the fastest, of the medians, and the median and quartiles of the per-round
+ratios (each round compares the two sides under the same load: the most robust of the three on a
+shared machine, the quartiles show how noisy the machine was).
 On PyTorch, torch runs single-threaded so the timings do not depend on what else holds the cores.
 """
 
@@ -90,15 +91,18 @@ def report(title: str, unit: str, scale: float, times: dict[str, list[tuple[floa
             print(
                 f"    {clock:4s} {name:5s}  best {min(ts[name]):9.1f} {unit}  median {statistics.median(ts[name]):9.1f} {unit}"
             )
-        paired = statistics.median(a / b for a, b in zip(ts["lrkit"], ts["keras"]))
+        q1, paired, q3 = statistics.quantiles([a / b for a, b in zip(ts["lrkit"], ts["keras"])], n=4)
         ratios[clock] = (
             min(ts["lrkit"]) / min(ts["keras"]),
             statistics.median(ts["lrkit"]) / statistics.median(ts["keras"]),
             paired,
+            q1,
+            q3,
         )
-    for clock, (best, med, paired) in ratios.items():
+    for clock, (best, med, paired, q1, q3) in ratios.items():
         print(
-            f"    ratio lrkit / keras ({clock}): best {best:.3f}  median {med:.3f}  median of per-round ratios {paired:.3f}"
+            f"    ratio lrkit / keras ({clock}): best {best:.3f}  median {med:.3f}  "
+            f"per-round ratios: median {paired:.3f} (quartiles {q1:.3f}-{q3:.3f})"
         )
 
 
@@ -206,8 +210,8 @@ def bench_schedule(native: object, ours: object, args: argparse.Namespace) -> No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=300, help="batches per timed epoch")
-    parser.add_argument("--rounds", type=int, default=20, help="interleaved rounds (timed fits per side)")
+    parser.add_argument("--batches", type=int, default=200, help="batches per timed epoch")
+    parser.add_argument("--rounds", type=int, default=40, help="interleaved rounds (timed fits per side)")
     parser.add_argument("--step-calls", type=int, default=200, help="JAX: compiled steps per round")
     parser.add_argument("--schedule-evals", type=int, default=20_000, help="JAX, TF: evaluations per compiled loop")
     parser.add_argument("--schedule-calls", type=int, default=500, help="PyTorch: eager schedule calls per round")
