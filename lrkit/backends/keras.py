@@ -210,8 +210,8 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def _reduce(self, value: Any) -> Any:
         """``min(value, max(value * scale, min_lr))`` with the plateau's scale and floor."""
         if self._variable is not None:
-            state = keras.ops.cast(self._variable, value.dtype)
-            return OPS.minimum(value, OPS.maximum(value * state[0], state[1]))
+            scale, floor = keras.ops.unstack(keras.ops.cast(self._variable, value.dtype))[:2]  # one op
+            return OPS.minimum(value, OPS.maximum(value * scale, floor))
         if self._initial_scale == 1.0 and self._initial_min_lr == 0.0:
             return value
         return OPS.minimum(value, OPS.maximum(value * self._initial_scale, self._initial_min_lr))
