@@ -13,8 +13,9 @@ table whose every element is the Python float ``ScalarOps`` computes, on any CPU
   CPUs and may differ from libm by an ulp;
 * ``minimum``/``maximum``/``clip`` select as ``ScalarOps`` does (``a if a <= b else b``: NaN and
   signed zeros alike), and ``floor``/``ceil`` give ``0.0`` where ``math`` gives the int ``0``;
-* a ``join`` whose pieces the run crosses many of is evaluated with one search and each group of alike
-  pieces once (``Ops.gathered_piecewise``: per step, the arithmetic of evaluating the step's piece).
+* a run crossing many pieces of a ``join`` made of few kinds of pieces is evaluated with one search and
+  each group of alike pieces once (``Ops.gathered_piecewise``: per step, the arithmetic of evaluating
+  the step's piece); otherwise each piece runs on its own steps (``NumpyOps.piecewise``).
 
 No formula is written here: the schedules' own ``_eval`` runs against this table.
 """
@@ -75,13 +76,31 @@ class ExactOps(NumpyOps):
 
     clip = Ops.clip
 
+    def __init__(self, budget: float = math.inf) -> None:
+        #: How many more pieces the pass may run, each on its own steps (see ``values_ahead``).
+        self.budget = budget
+
     def piecewise(self, t: Any, edges: Sequence[int], fns: Sequence[Callable[[Any], Any]]) -> Any:
+        if not (isinstance(t, np.ndarray) and t.size > 1):
+            return NumpyOps.piecewise(self, t, edges, fns)
         e = _float_array(edges)
-        if hasattr(fns, "plan") and len(e) + 1 >= GATHER_MIN and isinstance(t, np.ndarray) and t.size > 1:
-            first, last = np.searchsorted(e, (t.min(), t.max()), side="right")
-            if last - first >= _GATHER_SPAN:
+        first, last = np.searchsorted(e, (t.min(), t.max()), side="right")
+        runs = int(last - first) + 1  # pieces this run of steps crosses
+        if hasattr(fns, "plan") and len(e) + 1 >= GATHER_MIN and runs > _GATHER_SPAN:
+            # Gathered, each group of alike pieces (and each piece alike to none) runs on every step:
+            # worth it where the run crosses many more pieces than the join has such groups.
+            groups = len(fns.plan().groups)  # type: ignore[attr-defined]
+            if 4 * groups < runs:
+                runs = groups
+                self._spend(runs)
                 return self.gathered_piecewise(t, e, fns)
+        self._spend(runs)
         return NumpyOps.piecewise(self, t, edges, fns)
+
+    def _spend(self, runs: int) -> None:
+        self.budget -= runs
+        if self.budget < 0:
+            raise _OverBudget
 
     def search(self, edges: Sequence[Any], t: Any) -> Any:
         return np.searchsorted(edges, t, side="right")
@@ -90,10 +109,14 @@ class ExactOps(NumpyOps):
         return np.asarray(table)[idx].astype(np.float64 if like is None else like.dtype)
 
 
+class _OverBudget(Exception):
+    """The pass would run more pieces on their own than it may (``values_ahead``'s ``max_runs``)."""
+
+
 EXACT_OPS = ExactOps()
 
 
-def values_ahead(schedule: Any, start: int, count: int) -> list[float] | None:
+def values_ahead(schedule: Any, start: int, count: int, max_runs: float = math.inf) -> list[float] | None:
     """``[schedule(float(k)) for k in range(start, start + count)]``, bit for bit, in one numpy pass.
 
     (At float steps, as the torch adapter evaluates: ``cosine_wave`` takes an int step's phase in
@@ -101,13 +124,16 @@ def values_ahead(schedule: Any, start: int, count: int) -> list[float] | None:
 
     ``None`` where that pass cannot stand in for the scalar one: it raised (a step whose scalar
     evaluation would raise, or a value out of range in a branch ``where`` discards) or gave a value
-    that is not finite. The caller then evaluates those steps one at a time.
+    that is not finite; or where it would evaluate more than ``max_runs`` pieces (of joins, warmups,
+    ...) each on its own steps (checked before each runs): each costs about as much as some tens of
+    steps evaluated one at a time, so a run crossing many short pieces is cheaper that way. The
+    caller then evaluates those steps one at a time.
     """
     t = np.arange(start, start + count, dtype=np.float64)
     try:
         with np.errstate(all="ignore"):
-            out = np.asarray(schedule._eval(t, EXACT_OPS), dtype=np.float64)
-    except (ArithmeticError, ValueError, TypeError):
+            out = np.asarray(schedule._eval(t, ExactOps(max_runs)), dtype=np.float64)
+    except (ArithmeticError, ValueError, TypeError, _OverBudget):
         return None
     if out.shape != t.shape:
         out = np.broadcast_to(out, t.shape)

@@ -248,6 +248,8 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._attach_hooks()  # on the copied optimizer
+        self._index_schedules()  # values ahead start afresh (and a pickle from before them has none)
+        self._lean = False
 
     def _float_entries(self) -> list[str]:
         """The entries this scheduler drives that hold Python floats (``"param_groups[0]['lr']"``)."""
@@ -306,6 +308,7 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         self._run = 0  # consecutive steps evaluated one at a time, ending at _next - 1
         self._next = -1
         self._retry_at = 0  # a pass that could not stand in for the scalar one: not before this step
+        self._misses = 0  # such passes in a row
 
     def _sync_groups(self) -> None:
         n = len(self.optimizer.param_groups)
@@ -341,12 +344,20 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
             self._run = 0
         self._next = step + 1
         if self._run >= _AHEAD_AFTER and step >= self._retry_at and step + _AHEAD <= _MAX_STEP:
-            ahead = tuple(values_ahead(s, step, _AHEAD) for s in self._unique)
-            if all(a is not None for a in ahead):
-                self._ahead_at, self._ahead_n, self._ahead = step, _AHEAD, ahead  # type: ignore[assignment]
+            ahead = []
+            for s in self._unique:
+                a = values_ahead(s, step, _AHEAD, max_runs=_AHEAD // 32)
+                if a is None:
+                    break
+                ahead.append(a)
+            else:
+                self._ahead_at, self._ahead_n, self._ahead = step, _AHEAD, tuple(ahead)
                 self._next = step + _AHEAD  # the step after these continues the run
+                self._misses = 0
                 return self._schedule_values(step)
-            self._retry_at = step + _AHEAD
+            # Not here (a curve of many short pieces, say): try again later, less often each time.
+            self._retry_at = step + _AHEAD * 2 ** min(self._misses, 6)
+            self._misses += 1
         t = float(step)
         evals = self._evals
         if len(evals) == 1:

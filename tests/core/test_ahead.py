@@ -84,7 +84,19 @@ def test_joins_of_many_pieces_bit_for_bit(n: int, monkeypatch: pytest.MonkeyPatc
         end = schedule.boundaries[-1]  # type: ignore[attr-defined]
         for start in (0, 1, 7, end // 2, end - 3, end + 1, 10**9):
             _check(schedule, start, 257)
-    assert bool(gathered) == (n > 8)  # runs crossing many pieces take the gathered path
+        if schedule is alike:  # runs crossing many pieces of few kinds take the gathered path
+            assert bool(gathered) == (n > 8)
+
+
+def test_a_pass_crossing_many_short_pieces_gives_up_within_its_budget() -> None:
+    singles = lk.join([lk.warmup(lk.cosine(1.0, 0.1 * (i % 5), 8), 2) for i in range(300)],
+                      [10 * i for i in range(1, 300)])
+    alike = lk.join([lk.linear(0.5, 1.0, 7) if i % 2 else lk.cosine(1.0, 0.25, 9) for i in range(300)],
+                    [10 * i for i in range(1, 300)])
+    assert values_ahead(singles, 100, 1024, max_runs=32) is None  # about 100 pieces, each on its own
+    assert values_ahead(singles, 100, 64, max_runs=32) is not None  # about 7
+    assert values_ahead(alike, 100, 1024, max_runs=32) is not None  # 2 groups, gathered
+    _check(singles, 100, 1024)  # with no budget: every value, bit for bit
 
 
 @settings(max_examples=20)
