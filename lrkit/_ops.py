@@ -204,7 +204,9 @@ class Ops:
         plan = pieces.plan()
         m = len(edges) + 1
         idx = self.piece_index(t, edges, plan)
-        local = t - self.gather(plan.starts[:m], idx, like=t)
+        # The whole array where every piece is reachable: the same object at every evaluation (a
+        # backend may keep its converted copy).
+        local = t - self.gather(plan.starts if m == len(plan.starts) else plan.starts[:m], idx, like=t)
         which = None
         out = None
         for g, group in enumerate(plan.groups):

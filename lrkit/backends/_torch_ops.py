@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from lrkit._errors import BackendUnavailableError
 from lrkit._ops import GATHER_MIN, Ops
 
@@ -179,8 +181,9 @@ class TorchOps(Ops):
         # non-negative local time, and ``where`` keeps the child that applies.
         if hasattr(fns, "plan") and len(edges) + 1 >= GATHER_MIN and _is_tensor(t):
             # A join: one search and a few gathers, whatever its number of pieces.
-            reach = [float(e) for e in edges] if t.is_floating_point() else list(edges)
-            return self.gathered_piecewise(t, reach, fns)
+            # Every edge is reachable by an int64 or float64 step. The join's own tuple, not a copy:
+            # its tensor is converted once (``_constant``).
+            return self.gathered_piecewise(t, edges, fns)
         out = fns[0](t)
         for e, fn in zip(edges, fns[1:]):
             out = torch.where(t < e, out, fn(self.maximum(t - e, 0)))
@@ -188,12 +191,32 @@ class TorchOps(Ops):
 
 
     def search(self, edges: Sequence[Any], t: Any) -> Any:
-        table = torch.as_tensor(edges, dtype=t.dtype, device=t.device)
+        table = _constant(edges, t.dtype, t.device)
         return torch.searchsorted(table, t.reshape(-1), right=True).reshape(t.shape)
 
     def gather(self, table: Any, idx: Any, like: Any = None) -> Any:
-        values = torch.as_tensor(table, device=idx.device)
-        return values.to(_F64 if like is None else like.dtype)[idx]
+        return _constant(table, _F64 if like is None else like.dtype, idx.device)[idx]
+
+
+#: ``(id(table), dtype, device) -> (table, tensor)``: a join's tables (its boundaries, the numpy
+#: arrays of its plan) as tensors, converted once instead of at every evaluation. The entry holds the
+#: table, so its id stays its own; bounded.
+_CONSTANTS: dict[tuple[int, Any, Any], tuple[Any, Any]] = {}
+
+
+def _constant(table: Any, dtype: Any, device: Any) -> Any:
+    """``table`` (a tuple or numpy array, never modified) as a read-only-by-convention tensor."""
+    if _compiling():  # traced: a constant of the graph
+        return torch.as_tensor(np.asarray(table), device=device).to(dtype)
+    key = (id(table), dtype, device)
+    hit = _CONSTANTS.get(key)
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    if len(_CONSTANTS) >= 256:
+        _CONSTANTS.clear()
+    out = torch.as_tensor(np.asarray(table), device=device).to(dtype)
+    _CONSTANTS[key] = (table, out)
+    return out
 
 
 OPS = TorchOps()
