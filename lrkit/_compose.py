@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -45,28 +46,43 @@ class _Group:
             return
         gathered = s._gather_fields()
         for name in (*s._names, *s._static):
-            values = [getattr(schedules[i], name) for i in members]
-            if name not in gathered or all(v == values[0] for v in values):
-                self.settings[name] = values[0]
+            if name not in gathered:  # a setting: equal in the whole group (part of its key)
+                self.settings[name] = getattr(s, name)
                 continue
-            col = np.full(n, float(values[0]))
+            get = attrgetter(name)
+            values = np.fromiter((get(schedules[i]) for i in members), dtype=np.float64, count=len(members))
+            if (values == values[0]).all():
+                self.settings[name] = getattr(s, name)
+                continue
+            col = np.full(n, values[0])
             col[members] = values
             self.columns[name] = col
 
 
+#: ``(class, gathered fields) -> (getter of every field, which ones are gathered, their names)``.
+_KEY_SPECS: dict[tuple[type, tuple[str, ...]], tuple[Callable[[Any], tuple[Any, ...]], tuple[bool, ...],
+                                                    tuple[str, ...]]] = {}
+
+
 def _group_key(s: Schedule) -> Any:
+    """What pieces of one group share: their class, settings, static properties, and which gathered
+    fields hold plain numbers (a None/bool/percentage in a gathered field is a setting too)."""
     gathered = s._gather_fields()
     if not gathered:
         return None
-    key: list[Any] = [type(s)]
-    for name in s._names:
-        v = getattr(s, name)
-        if name in gathered and type(v) in (int, float):
-            key.append(name)
-        else:  # a setting (or a None/bool/percentage in a gathered field): equal within the group
-            key.append((name, v))
-    key += [(name, getattr(s, name)) for name in s._static]
-    return tuple(key)
+    cls = type(s)
+    spec = _KEY_SPECS.get((cls, gathered))
+    if spec is None:
+        names = (*s._names, *s._static)
+        getter = attrgetter(*names)
+        get = getter if len(names) > 1 else (lambda x: (getter(x),))
+        spec = _KEY_SPECS[(cls, gathered)] = (get, tuple(n in gathered for n in names), names)
+    get, flags, names = spec
+    return (cls, *[name if flag and type(v) in _NUMBERS else (name, v)
+                   for name, flag, v in zip(names, flags, get(s))])
+
+
+_NUMBERS = (int, float)
 
 
 class _Plan:
