@@ -1,6 +1,6 @@
-"""A schedule at a run of consecutive steps at once, each value bit for bit the float ``s(k)`` gives.
+"""A schedule at a run of consecutive steps at once, each value bit for bit the float ``s(float(k))``.
 
-The torch adapter puts ``float(s(k))`` into the param groups at every ``scheduler.step()``. One scalar
+The torch adapter puts ``s(float(k))`` into the param groups at every ``scheduler.step()``. One scalar
 evaluation walks the schedule tree through ``ScalarOps``, about a microsecond per node; evaluating the
 next few hundred steps in one numpy pass costs a fraction of that per step. :data:`EXACT_OPS` is the numpy
 table whose every element is the Python float ``ScalarOps`` computes, on any CPU:
@@ -30,7 +30,7 @@ import numpy as np
 
 from lrkit._ops import GATHER_MIN, SCALAR_OPS, NumpyOps, Ops, _float_array, _pow
 
-#: A join whose pieces a run of steps crosses at least this many of is evaluated gathered.
+#: A join is evaluated gathered only where a run of steps crosses more than this many of its pieces.
 _GATHER_SPAN = 8
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import need
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schedule_strategies import FAR_STEPS, LEAVES, leaf, trees
@@ -24,6 +25,8 @@ from schedule_strategies import FAR_STEPS, LEAVES, leaf, trees
 import lrkit as lk
 from lrkit._ahead import EXACT_OPS, ExactOps, values_ahead
 from lrkit._ops import SCALAR_OPS
+
+need("core")
 
 
 def _bits(values: list[float]) -> list[bytes]:
@@ -150,7 +153,15 @@ def _table(fn: Any, *cols: list[float]) -> list[Any]:
         try:
             return [float(v) for v in np.asarray(fn(*arrays), dtype=np.float64).tolist()]
         except (ValueError, ZeroDivisionError, OverflowError, TypeError):
-            return [_scalar(fn, *(np.float64(c[i]) for c in cols)) for i in range(len(cols[0]))]
+            return [_one(fn, *(c[i] for c in cols)) for i in range(len(cols[0]))]
+
+
+def _one(fn: Any, *args: float) -> Any:
+    """The table's function on one-element arrays (its elements reach ``math`` as Python floats)."""
+    try:
+        return float(np.asarray(fn(*(np.asarray([a], dtype=np.float64) for a in args)), dtype=np.float64)[0])
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError) as e:
+        return type(e)
 
 
 def _same(a: Any, b: Any) -> bool:
