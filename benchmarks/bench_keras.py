@@ -32,6 +32,15 @@ ratio lrkit / Keras of the fastest, of the medians, and the median and quartiles
 ratios (each round compares the two sides under the same load: the most robust of the three on a
 shared machine, the quartiles show how noisy the machine was).
 On PyTorch, torch runs single-threaded so the timings do not depend on what else holds the cores.
+
+Where the time goes (Keras 3.15.1, 2 shared CPU cores, this MLP): on JAX the float64 evaluation costs
+~5 ns per step inside the compiled step (11 ns against Keras's 6.5 ns per evaluation) and the
+compiled steps are equal without lrkit's plateau variable; that one ``(6,)`` float32 optimizer
+variable, an argument and a result of the compiled step like every optimizer variable, costs ~3 us of
+a ~105 us compiled step (1.03x), ~1% of a ~350 us ``fit`` step (six scalar variables cost 1.11x of the
+compiled step). On TensorFlow (``fit`` runs the step as a graph, ``jit_compile`` resolves to False
+here) lrkit's graph evaluates in ~14 us against Keras's ~6 us, of a ~1.6 ms step. On PyTorch lrkit's
+eager evaluation takes ~115 us against Keras's ~300 us.
 """
 
 from __future__ import annotations
