@@ -171,3 +171,28 @@ def test_keras_join_of_many_pieces_at_float_steps() -> None:
     got = OPS.evaluate(SCHEDULE, keras.ops.convert_to_tensor(np.asarray(steps), dtype=dtype))
     np.testing.assert_allclose(keras.ops.convert_to_numpy(got).astype(np.float64), _reference(SCHEDULE, steps),
                                rtol=2e-6, atol=1e-7)
+
+
+def test_keras_join_graph_does_not_grow_with_its_pieces() -> None:
+    keras = need("keras")
+    from lrkit.backends._keras_ops import OPS
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def size(n: int) -> int:
+            s = _many(n)
+            fn = tf.function(lambda t: OPS.evaluate(s, t))
+            return len(fn.get_concrete_function(tf.TensorSpec((), tf.int64)).graph.as_graph_def().node)
+    elif backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def size(n: int) -> int:
+            return len(str(jax.make_jaxpr(lambda t: OPS.evaluate(_many(n), t))(jnp.int32(0))).splitlines())
+    else:
+        pytest.skip("torch evaluates eagerly (no graph)")
+    small, large = size(12), size(3000)
+    # a `where` per piece would add thousands of nodes; the lookup and the gathers are the same ops
+    assert large <= small + 10, (small, large)
