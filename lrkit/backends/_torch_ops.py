@@ -200,21 +200,21 @@ class TorchOps(Ops):
 
 #: ``(id(table), dtype, device) -> (table, tensor)``: a join's tables (its boundaries, the numpy
 #: arrays of its plan) as tensors, converted once instead of at every evaluation. The entry holds the
-#: table, so its id stays its own; bounded.
+#: table, so its id stays its own; bounded (256 tables, about 4M numbers).
 _CONSTANTS: dict[tuple[int, Any, Any], tuple[Any, Any]] = {}
 
 
 def _constant(table: Any, dtype: Any, device: Any) -> Any:
     """``table`` (a tuple or numpy array, never modified) as a read-only-by-convention tensor."""
     if _compiling():  # traced: a constant of the graph
-        return torch.as_tensor(np.asarray(table), device=device).to(dtype)
+        return torch.as_tensor(table, device=device).to(dtype)
     key = (id(table), dtype, device)
     hit = _CONSTANTS.get(key)
     if hit is not None and hit[0] is table:
         return hit[1]
-    if len(_CONSTANTS) >= 256:
-        _CONSTANTS.clear()
-    out = torch.as_tensor(np.asarray(table), device=device).to(dtype)
+    out = torch.tensor(np.asarray(table), dtype=dtype, device=device)  # a copy: shares nothing
+    if len(_CONSTANTS) >= 256 or sum(v.numel() for _, v in _CONSTANTS.values()) + out.numel() > 1 << 22:
+        _CONSTANTS.clear()  # at most 256 tables and about 4M numbers
     _CONSTANTS[key] = (table, out)
     return out
 
