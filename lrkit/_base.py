@@ -26,7 +26,6 @@ accepted.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import math
 import numbers
@@ -59,11 +58,25 @@ MAX_STEP = _errors.MAX_COUNT
 #: Public constructor name -> node class. Filled by ``@register``; ``from_config`` builds only these.
 _REGISTRY: dict[str, type[Schedule]] = {}
 
+def _torch_table() -> Ops:
+    # An import statement, not importlib: torch.compile traces `import` (it runs it) but refuses to
+    # call importlib.import_module, and a compiled function may be the first to meet a tensor.
+    from lrkit.backends import _torch_ops
+
+    return _torch_ops.OPS
+
+
+def _jax_table() -> Ops:
+    from lrkit.backends import _jax_ops
+
+    return _jax_ops.OPS
+
+
 # Array types recognised without importing their library (einops / array-api-compat style):
-# (top-level module, attribute path of the array class, module holding the Ops table).
+# (top-level module, attribute path of the array class, the Ops table's loader).
 _ARRAY_BACKENDS = (
-    ("torch", "Tensor", "lrkit.backends._torch_ops"),
-    ("jax", "Array", "lrkit.backends._jax_ops"),
+    ("torch", "Tensor", _torch_table),
+    ("jax", "Array", _jax_table),
 )
 
 
@@ -191,12 +204,10 @@ def ops_for(step: Any) -> Ops:
     """The operation table for a step value, found without importing any framework."""
     if isinstance(step, (numbers.Real, np.ndarray, np.generic, list, tuple)):
         return NUMPY_OPS
-    for module, cls_name, ops_module in _ARRAY_BACKENDS:
+    for module, cls_name, table in _ARRAY_BACKENDS:
         mod = sys.modules.get(module)
         if mod is not None and isinstance(step, getattr(mod, cls_name)):
-            # Look in sys.modules first: torch.compile cannot trace importlib.import_module.
-            table = sys.modules.get(ops_module) or importlib.import_module(ops_module)
-            return table.OPS  # type: ignore[no-any-return]
+            return table()
     raise TypeError(
         "lrkit cannot evaluate a schedule at a step of type "
         f"{type(step).__name__}. Received: step={step!r}. Pass an int, a float, a numpy array, "

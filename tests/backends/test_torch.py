@@ -560,6 +560,27 @@ def test_tensor_evaluation_traces_under_torch_compile() -> None:
     np.testing.assert_allclose(compiled(t).numpy(), expected, rtol=1e-12, atol=1e-15)
 
 
+def test_a_compiled_function_may_be_the_first_to_meet_a_tensor() -> None:
+    """In a fresh process, nothing has loaded lrkit's torch table yet: the compiled function loads
+    it while torch.compile traces (fullgraph: no graph break allowed)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, torch, lrkit as lk\n"
+        "assert 'lrkit.backends._torch_ops' not in sys.modules\n"
+        "s = lk.warmup(lk.cosine(0.3, 0.01, 40), 6)\n"
+        "f = torch.compile(lambda t: s(t), backend='eager', fullgraph=True)\n"
+        "print(repr(float(f(torch.tensor(3.0)))))\n"
+    )
+    root = os.path.dirname(os.path.dirname(lk.__file__))
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert float(out.stdout.strip()) == pytest.approx(0.3 * 3 / 6, rel=1e-12)
+
+
 def test_scheduler_survives_deepcopy_and_pickle() -> None:
     import copy
     import pickle
