@@ -28,10 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from lrkit._ops import GATHER_MIN, SCALAR_OPS, NumpyOps, Ops, _float_array, _pow
-
-#: A join is evaluated gathered only where a run of steps crosses more than this many of its pieces.
-_GATHER_SPAN = 8
+from lrkit._ops import SCALAR_OPS, NumpyOps, Ops, _float_array, _pow
 
 
 def _each(fn: Callable[[float], float]) -> Callable[[Any, Any], Any]:
@@ -84,16 +81,10 @@ class ExactOps(NumpyOps):
         if not (isinstance(t, np.ndarray) and t.size > 1):
             return NumpyOps.piecewise(self, t, edges, fns)
         e = _float_array(edges)
-        first, last = np.searchsorted(e, (t.min(), t.max()), side="right")
-        runs = int(last - first) + 1  # pieces this run of steps crosses
-        if hasattr(fns, "plan") and len(e) + 1 >= GATHER_MIN and runs > _GATHER_SPAN:
-            # Gathered, each group of alike pieces (and each piece alike to none) runs on every step:
-            # worth it where the run crosses many more pieces than the join has such groups.
-            groups = len(fns.plan().groups)  # type: ignore[attr-defined]
-            if 4 * groups < runs:
-                runs = groups
-                self._spend(runs)
-                return self.gathered_piecewise(t, e, fns)
+        runs = self._crossed(t.reshape(-1), e)  # pieces this run of steps crosses
+        if self._worth_gathering(fns, e, runs):
+            self._spend(len(fns.plan().groups))  # type: ignore[attr-defined]
+            return self.gathered_piecewise(t, e, fns)
         self._spend(runs)
         return NumpyOps.piecewise(self, t, edges, fns)
 
@@ -101,13 +92,6 @@ class ExactOps(NumpyOps):
         self.budget -= runs
         if self.budget < 0:
             raise _OverBudget
-
-    def search(self, edges: Sequence[Any], t: Any) -> Any:
-        return np.searchsorted(edges, t, side="right")
-
-    def gather(self, table: Any, idx: Any, like: Any = None) -> Any:
-        return np.asarray(table)[idx].astype(np.float64 if like is None else like.dtype)
-
 
 class _OverBudget(Exception):
     """The pass would run more pieces on their own than it may (``values_ahead``'s ``max_runs``)."""

@@ -28,6 +28,8 @@ import numpy as np
 #: Joins of at least this many pieces are evaluated group by group on traced/array backends
 #: (``Ops.gathered_piecewise``); smaller ones with one ``where`` per piece.
 GATHER_MIN = 4
+#: numpy: a join whose pieces an array of steps crosses more than this many of may be evaluated gathered.
+GATHER_SPAN = 8
 
 #: Most entries of a join's bucket table (``bucket_table``), or 4 per piece if more; a join whose
 #: boundaries would need more (pieces of very different lengths) is searched instead (``Ops.search``).
@@ -349,10 +351,31 @@ class NumpyOps(Ops):
     def take(self, table: Sequence[float], idx: Any) -> np.ndarray:
         return _float_array(table)[idx]
 
+    def search(self, edges: Sequence[Any], t: Any) -> Any:
+        return np.searchsorted(edges, t, side="right")
+
+    def gather(self, table: Any, idx: Any, like: Any = None) -> Any:
+        return np.asarray(table)[idx].astype(np.float64 if like is None else like.dtype)
+
+    @staticmethod
+    def _crossed(flat: np.ndarray, e: np.ndarray) -> int:
+        """How many pieces the steps ``flat`` (at least one) fall in, counted from the first to the last."""
+        first, last = np.searchsorted(e, (flat.min(), flat.max()), side="right")
+        return int(last - first) + 1
+
+    @staticmethod
+    def _worth_gathering(fns: Any, e: np.ndarray, runs: int) -> bool:
+        """A join (``fns`` a ``_Pieces``) crossed in ``runs`` pieces is cheaper gathered (each group of
+        alike pieces, and each piece alike to none, runs once on every step) than piece by piece."""
+        return (hasattr(fns, "plan") and len(e) + 1 >= GATHER_MIN and runs > GATHER_SPAN
+                and 4 * len(fns.plan().groups) < runs)
+
     def piecewise(
         self, t: Any, edges: Sequence[int], fns: Sequence[Callable[[Any], Any]]
     ) -> np.ndarray:
-        """Each child runs only on the steps in its own piece (a view of them when sorted)."""
+        """Each child runs only on the steps in its own piece (a view of them when sorted); a join
+        whose many pieces the steps cross, each group of alike pieces once (``gathered_piecewise``:
+        the same arithmetic per step, so the same values)."""
         t = np.asarray(t, dtype=np.float64)
         if t.ndim == 0:
             return np.asarray(SCALAR_OPS.piecewise(float(t), edges, fns), dtype=np.float64)
@@ -361,6 +384,9 @@ class NumpyOps(Ops):
         if n == 0:
             return np.empty(t.shape, dtype=np.float64)
         e = _float_array(edges)
+        if len(e) >= GATHER_SPAN and hasattr(fns, "plan") and self._worth_gathering(fns, e, self._crossed(flat, e)):
+            out = np.asarray(self.gathered_piecewise(flat, e, fns), dtype=np.float64)
+            return np.broadcast_to(out, (n,)).reshape(t.shape) if out.shape != (n,) else out.reshape(t.shape)
 
         def run(i: int, seg: np.ndarray) -> np.ndarray:
             return np.asarray(fns[i](seg - edges[i - 1] if i else seg), dtype=np.float64)

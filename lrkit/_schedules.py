@@ -51,6 +51,9 @@ _SLACK = 2.0**-44
 
 
 def _hull(*values: float) -> tuple[float, float]:
+    if len(values) == 2:  # the common case, without two passes through min/max
+        a, b = values
+        return (a, b) if a <= b else (b, a)
     return min(values), max(values)
 
 
@@ -62,8 +65,11 @@ def _padded(bounds: tuple[float, float]) -> tuple[float, float]:
     one is kept so ``_errors.reach`` refuses it.
     """
     lo, hi = bounds
-    low = lo - _SLACK * hi
-    return (max(0.0, low) if lo >= 0.0 else low), hi + _SLACK * hi
+    pad = _SLACK * hi
+    low = lo - pad
+    if lo >= 0.0 and not low >= 0.0:  # (not >=: a NaN stays NaN)
+        low = 0.0
+    return low, hi + pad
 
 
 def _grown(start: float, factor: float, times: float) -> float:
