@@ -427,12 +427,18 @@ class Schedule:
         # Large arrays go through in cache-sized chunks: every formula is a chain of elementwise
         # passes, and chunking keeps their temporaries in cache instead of faulting in fresh
         # pages for each one. Elementwise results do not depend on the chunking.
+        integers = t.dtype.kind in "iu"  # finite: checked once, for negatives only
+        if integers and n and t.dtype.kind == "i" and flat.min() < 0:
+            raise ValueError(
+                f"{self.kind}: `step` must be finite and non-negative everywhere. "
+                f"Received: step containing {int(flat[flat < 0][0])!r}"
+            )
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
             for lo in range(0, n, _CHUNK) if n else ():
                 chunk = flat[lo : lo + _CHUNK]
                 if chunk.dtype != np.float64:
                     chunk = chunk.astype(np.float64)
-                if not (chunk.min() >= 0.0 and chunk.max() < math.inf):  # NaN fails both
+                if not integers and not (chunk.min() >= 0.0 and chunk.max() < math.inf):  # NaN fails both
                     bad = float(chunk[~((chunk >= 0.0) & (chunk < math.inf))][0])
                     raise ValueError(
                         f"{self.kind}: `step` must be finite and non-negative everywhere. "

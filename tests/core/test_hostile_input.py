@@ -9,6 +9,7 @@ import json
 import math
 import pickle
 
+import numpy as np
 import pytest
 from conformance_cases_core import ALL_KINDS
 from helpers import need
@@ -241,3 +242,13 @@ def test_bad_operands_get_lrkits_message(make, exc, words) -> None:  # type: ign
 def test_unary_plus_is_the_schedule() -> None:
     s = lk.cosine(1.0, 0.0, 10)
     assert +s is s
+
+
+def test_numpy_steps_are_checked_whatever_their_dtype() -> None:
+    s = lk.warmup(lk.cosine(1.0, 0.0, 90), 10)
+    for bad, shown in ((np.array([3, -2, 5]), "-2"), (np.array([1.0, np.nan]), "nan"),
+                       (np.array([0.0, -np.inf]), "-inf"), (np.arange(100_000) - 1, "-1")):
+        with pytest.raises(ValueError, match=f"non-negative everywhere. Received: step containing {shown}"):
+            s(bad)
+    big = np.array([0, 5, 2**40], dtype=np.uint64)  # unsigned: never negative
+    assert s(big).tolist() == [s(0), s(5), s(2**40)]
