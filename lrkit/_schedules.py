@@ -315,11 +315,12 @@ class CosineWave(Schedule):
 
     def _range(self, until: int) -> tuple[float, float]:
         phase = float(until) / float(self.steps) * self.cycles  # as in _eval
-        if not phase < math.inf:  # inf - floor(inf) is NaN
+        # float64 arrays also form the exact product t * cycles (before dividing by steps): both finite.
+        if not (phase < math.inf and float(until) * self.cycles < math.inf):  # inf - floor(inf) is NaN
+            limit = min(1.7e308 / float(until) * self.steps, 1.7e308 / float(until))
             raise E.ScheduleError(
-                f"{self.kind}: `cycles` must keep the phase t / steps * cycles finite up to step 2**53 "
-                f"(at most about {1.7e308 / float(until) * self.steps:.3g} here). "
-                f"Received: cycles={self.cycles!r}"
+                f"{self.kind}: `cycles` must keep the phase t / steps * cycles and the product t * cycles "
+                f"finite up to step 2**53 (at most about {limit:.3g} here). Received: cycles={self.cycles!r}"
             )
         return E.reach(self.kind, "start", _padded(_hull(self.start, self.end)), self.start)
 

@@ -252,3 +252,14 @@ def test_numpy_steps_are_checked_whatever_their_dtype() -> None:
             s(bad)
     big = np.array([0, 5, 2**40], dtype=np.uint64)  # unsigned: never negative
     assert s(big).tolist() == [s(0), s(5), s(2**40)]
+
+
+def test_cosine_wave_cycles_must_keep_the_exact_product_finite() -> None:
+    """Found by the explore profile: cycles=1e300 kept t / steps * cycles finite but not the product
+    t * cycles that float64 arrays form exactly, which overflowed to NaN past step 1.8e8."""
+    with pytest.raises(ValueError, match=r"cosine_wave: `cycles` must keep .* Received: cycles=1e\+300"):
+        lk.cosine_wave(0.0, 0.0, 2147483647, cycles=1e300)
+    s = lk.cosine_wave(0.3, 0.1, 2147483647, cycles=1e292)  # just inside: 2**53 * 1e292 < 1.8e308
+    far = np.array([0, 10**9, 2**31 - 1, 2**53 - 1, 2**53], dtype=np.int64)
+    for v in (s(far), s(far.astype(np.float64)), np.array([s(int(k)) for k in far])):
+        assert np.isfinite(v).all() and (v >= s.bounds[0]).all() and (v <= s.bounds[1]).all(), v
