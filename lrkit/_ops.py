@@ -296,23 +296,46 @@ class ScalarOps(Ops):
         return fns[i](t - edges[i - 1]) if i else fns[0](t)
 
 
-#: ``id(tuple) -> (tuple, float64 array)``: a node's boundaries or values as an array, converted once
-#: for every chunk and call instead of per chunk. The entry holds the tuple, so its id stays its own.
-_ARRAYS: dict[int, tuple[Sequence[float], np.ndarray]] = {}
+class TableCache:
+    """Arrays made from a node's immutable tables (a tuple of boundaries or values, a join plan's numpy
+    columns), made once instead of at every evaluation or chunk.
+
+    Keyed by the table's ``id`` and a ``key`` (dtype, device); each entry holds the table itself, so
+    its id stays its own while cached. Bounded: when a new array would pass ``entries`` arrays or
+    ``numbers`` elements in all, the cache starts afresh.
+    """
+
+    def __init__(self, entries: int, numbers: int) -> None:
+        self.entries, self.numbers = entries, numbers
+        self._items: dict[tuple[int, Any], tuple[Any, Any]] = {}
+        self._held = 0
+
+    def get(self, table: Any, key: Any, make: Callable[[], Any]) -> Any:
+        hit = self._items.get((id(table), key))
+        if hit is not None and hit[0] is table:
+            return hit[1]
+        out = make()
+        if len(self._items) >= self.entries or self._held + len(out) > self.numbers:
+            self._items.clear()
+            self._held = 0
+        self._items[(id(table), key)] = (table, out)
+        self._held += len(out)
+        return out
+
+
+_ARRAYS = TableCache(entries=64, numbers=1 << 22)
 
 
 def _float_array(seq: Sequence[float]) -> np.ndarray:
+    """``seq`` as a read-only float64 array; a tuple (immutable) of 16 or more converted once."""
     if type(seq) is not tuple or len(seq) < 16:  # short ones convert faster than a lookup pays off
         return np.asarray(seq, dtype=np.float64)
-    hit = _ARRAYS.get(id(seq))
-    if hit is not None and hit[0] is seq:
-        return hit[1]
-    if len(_ARRAYS) >= 64 or sum(len(k) for k, _ in _ARRAYS.values()) + len(seq) > 1 << 22:
-        _ARRAYS.clear()  # a bounded cache: at most 64 sequences and about 4M numbers
-    out = np.asarray(seq, dtype=np.float64)
-    out.flags.writeable = False
-    _ARRAYS[id(seq)] = (seq, out)
-    return out
+    return _ARRAYS.get(seq, None, lambda: _read_only(np.asarray(seq, dtype=np.float64)))  # type: ignore[no-any-return]
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 class NumpyOps(Ops):

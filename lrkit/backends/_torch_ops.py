@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from lrkit._errors import BackendUnavailableError
-from lrkit._ops import GATHER_MIN, Ops
+from lrkit._ops import GATHER_MIN, Ops, TableCache
 
 try:
     import torch
@@ -167,12 +167,10 @@ class TorchOps(Ops):
 
     def bucket(self, t: Any, edges: Sequence[float]) -> Any:
         tf = self.to_float(t)
-        table = torch.tensor([float(e) for e in edges], dtype=_F64, device=tf.device)
-        return torch.searchsorted(table, tf.contiguous(), right=True).to(_F64)
+        return torch.searchsorted(_constant(edges, _F64, tf.device), tf.contiguous(), right=True).to(_F64)
 
     def take(self, table: Sequence[float], idx: Any) -> Any:
-        values = torch.tensor([float(v) for v in table], dtype=_F64, device=idx.device)
-        return values[idx.to(torch.long)]
+        return _constant(table, _F64, idx.device)[idx.to(torch.long)]
 
     def piecewise(
         self, t: Any, edges: Sequence[int], fns: Sequence[Callable[[Any], Any]]
@@ -198,25 +196,17 @@ class TorchOps(Ops):
         return _constant(table, _F64 if like is None else like.dtype, idx.device)[idx]
 
 
-#: ``(id(table), dtype, device) -> (table, tensor)``: a join's tables (its boundaries, the numpy
-#: arrays of its plan) as tensors, converted once instead of at every evaluation. The entry holds the
-#: table, so its id stays its own; bounded (256 tables, about 4M numbers).
-_CONSTANTS: dict[tuple[int, Any, Any], tuple[Any, Any]] = {}
+#: A join's tables (its boundaries, the numpy arrays of its plan) as tensors per dtype and device,
+#: converted once instead of at every evaluation (at most 256 tables and about 4M numbers).
+_CONSTANTS = TableCache(entries=256, numbers=1 << 22)
 
 
 def _constant(table: Any, dtype: Any, device: Any) -> Any:
     """``table`` (a tuple or numpy array, never modified) as a read-only-by-convention tensor."""
     if _compiling():  # traced: a constant of the graph
         return torch.as_tensor(table, device=device).to(dtype)
-    key = (id(table), dtype, device)
-    hit = _CONSTANTS.get(key)
-    if hit is not None and hit[0] is table:
-        return hit[1]
-    out = torch.tensor(np.asarray(table), dtype=dtype, device=device)  # a copy: shares nothing
-    if len(_CONSTANTS) >= 256 or sum(v.numel() for _, v in _CONSTANTS.values()) + out.numel() > 1 << 22:
-        _CONSTANTS.clear()  # at most 256 tables and about 4M numbers
-    _CONSTANTS[key] = (table, out)
-    return out
+    # A copy: shares no memory with the table.
+    return _CONSTANTS.get(table, (dtype, device), lambda: torch.tensor(np.asarray(table), dtype=dtype, device=device))
 
 
 OPS = TorchOps()

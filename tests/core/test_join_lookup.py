@@ -8,6 +8,8 @@ particular at each boundary b - 1, b, b + 1 and past the last one.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -49,3 +51,30 @@ def test_table_size_and_refusals() -> None:
     assert bucket_table([1.0, 2.0]) is None
     assert bucket_table([]) is None
     assert bucket_table([2**53]) is None
+
+
+def test_table_cache_converts_once_per_table_and_stays_bounded() -> None:
+    from lrkit._ops import TableCache
+
+    made: list[int] = []
+    cache = TableCache(entries=4, numbers=12)
+
+    def make(n: int) -> Any:
+        made.append(n)
+        return np.arange(n)
+
+    a, b = tuple(range(4)), tuple(range(4))  # equal, not the same object: cached apart
+    assert cache.get(a, "f8", lambda: make(4)) is cache.get(a, "f8", lambda: make(4))
+    cache.get(b, "f8", lambda: make(4))
+    cache.get(a, "f4", lambda: make(4))  # another key: another array
+    assert made == [4, 4, 4]
+    cache.get(a, "f8", lambda: make(4))  # still held: 12 numbers in 3 arrays
+    assert made == [4, 4, 4]
+    cache.get(tuple(range(5)), None, lambda: make(5))  # 12 + 5 numbers > 12: starts afresh
+    cache.get(a, "f8", lambda: make(4))
+    assert made == [4, 4, 4, 5, 4]
+    small = TableCache(entries=2, numbers=100)
+    c = tuple(range(6))
+    for t in (a, b, a, c, a):  # a third table passes 2 entries: the cache starts afresh, a is made again
+        small.get(t, None, lambda: make(1))
+    assert made[5:] == [1, 1, 1, 1]
