@@ -45,6 +45,16 @@ def _expect(schedules: list[lk.Schedule], opt: Any, k: int, factor: Any = None) 
         assert _bits(g["lr"]) == _bits(want), f"group {i} at step {k}: applied {g['lr']!r}, s(k) = {want!r}"
 
 
+def _stepped(s: lk.Schedule, steps: int) -> tuple[Any, LRScheduler]:
+    """An SGD optimizer driven by ``s``, stepped ``steps`` times (values read ahead by then)."""
+    opt = _opt()
+    sched = LRScheduler(opt, s)
+    opt.step()
+    for _ in range(steps):
+        sched.step()
+    return opt, sched
+
+
 @settings(max_examples=25)
 @given(a=trees(), b=trees(), start=st.one_of(st.integers(0, 3000), st.sampled_from([10**9, 2**53 - RUN - 600])))
 def test_every_step_is_the_cores_value(a: Any, b: Any, start: int) -> None:
@@ -112,11 +122,7 @@ def test_a_resume_with_another_schedule_drops_the_values_read_ahead() -> None:
 
 def test_groups_added_later_follow_the_one_schedule() -> None:
     s = lk.warmup(lk.cosine(1.0, 0.0, 900), 100)
-    opt = _opt()
-    sched = LRScheduler(opt, s)
-    opt.step()
-    for _ in range(RUN):
-        sched.step()
+    opt, sched = _stepped(s, RUN)
     opt.add_param_group({"params": [torch.zeros((), dtype=torch.float64, requires_grad=True)]})
     for k in range(RUN + 1, 2 * RUN):
         sched.step()
@@ -178,11 +184,7 @@ def test_a_copied_scheduler_continues_exactly() -> None:
     import pickle
 
     s = lk.warmup(lk.cosine(1.0, 0.0, 900), 100)
-    opt = _opt()
-    sched = LRScheduler(opt, s)
-    opt.step()
-    for _ in range(RUN):
-        sched.step()
+    _, sched = _stepped(s, RUN)
     for clone in (copy.deepcopy(sched), pickle.loads(pickle.dumps(sched))):
         for k in range(RUN + 1, 3 * RUN):
             clone.step()

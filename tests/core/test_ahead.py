@@ -20,7 +20,7 @@ import pytest
 from helpers import need
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from schedule_strategies import FAR_STEPS, LEAVES, leaf, trees
+from schedule_strategies import FAR_STEPS, LEAVES, leaf, mixed_join, trees
 
 import lrkit as lk
 from lrkit._ahead import EXACT_OPS, ExactOps, values_ahead
@@ -62,20 +62,6 @@ def test_composition_trees_bit_for_bit(drawn: Any, data: Any) -> None:
     _check(schedule, data.draw(_starts(horizon)), data.draw(st.integers(1, 400)))
 
 
-def _mixed_join(n: int) -> lk.Schedule:
-    kinds = [
-        lambda i: lk.linear(0.01 * (i % 7), 0.3 - 0.01 * (i % 5), 3 + i % 9),
-        lambda i: lk.cosine(0.3 - 0.001 * i, 0.0001 * i, 2 + i % 11),
-        lambda i: lk.constant(0.02 + 0.0003 * i),
-        lambda i: lk.exponential(0.3 - 0.0004 * i, 0.9, 1 + i % 3),
-        lambda i: lk.polynomial(0.25, 0.0001 * i, 4 + i % 6, power=2.0),
-        lambda i: lk.warmup(lk.cosine(0.3, 0.0, 6), 3),
-    ]
-    pieces = [kinds[(i * 7) % len(kinds)](i) for i in range(n)]
-    lengths = [1 + (i * 5) % 16 for i in range(n - 1)]
-    return lk.join(pieces, [sum(lengths[: i + 1]) for i in range(n - 1)])
-
-
 @pytest.mark.parametrize("n", [5, 40, 300])
 def test_joins_of_many_pieces_bit_for_bit(n: int, monkeypatch: pytest.MonkeyPatch) -> None:
     gathered = []
@@ -83,7 +69,7 @@ def test_joins_of_many_pieces_bit_for_bit(n: int, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(ExactOps, "gathered_piecewise", lambda self, *a: gathered.append(1) or real(self, *a))
     alike = lk.join([lk.linear(0.5, 1.0, 7) if i % 2 else lk.cosine(1.0, 0.25, 9) for i in range(n)],
                     [8 * i + i % 3 for i in range(1, n)])
-    for schedule in (_mixed_join(n), alike):
+    for schedule in (mixed_join(n), alike):
         end = schedule.boundaries[-1]  # type: ignore[attr-defined]
         for start in (0, 1, 7, end // 2, end - 3, end + 1, 10**9):
             _check(schedule, start, 257)

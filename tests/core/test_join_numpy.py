@@ -12,35 +12,16 @@ import numpy as np
 import pytest
 from helpers import need
 from reference import evaluate_config
+from schedule_strategies import mixed_join
 
-import lrkit as lk
 from lrkit._ops import NumpyOps
 
 need("core")
 
 
-def _mixed(n: int) -> lk.Schedule:
-    """n pieces of several kinds (groups of alike leaves, and leaves alike to none), 7 to 19 steps each."""
-    rng = np.random.default_rng(n)
-    pieces = []
-    for i in range(n):
-        a, b = (float(x) for x in rng.uniform(0.1, 1.0, 2))
-        steps = int(rng.integers(7, 20))
-        kind = i % 5
-        pieces.append(
-            lk.linear(a, b, steps) if kind == 0
-            else lk.cosine(a, b, steps) if kind == 1
-            else lk.constant(a) if kind == 2
-            else lk.exponential(a, 0.9, 3) if kind == 3
-            else lk.warmup(lk.constant(a), 2)  # a composition: evaluated on its own
-        )
-    lengths = rng.integers(7, 20, n - 1)
-    return lk.join(pieces, np.cumsum(lengths).tolist())
-
-
-@pytest.mark.parametrize(("n", "gathers"), [(12, False), (200, True)])  # 12 pieces: fewer than 4 per group
+@pytest.mark.parametrize(("n", "gathers"), [(12, False), (200, True)])  # 12 pieces: under 4 per group
 def test_many_pieces_match_the_reference_at_every_step(n: int, gathers: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    s = _mixed(n)
+    s = mixed_join(n)
     gathered = []
     real = NumpyOps.gathered_piecewise
     monkeypatch.setattr(NumpyOps, "gathered_piecewise",
@@ -61,7 +42,7 @@ def test_many_pieces_match_the_reference_at_every_step(n: int, gathers: bool, mo
 
 def test_gathered_and_piece_by_piece_give_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same arithmetic per step either way: the values are identical, not only close."""
-    s = _mixed(300)
+    s = mixed_join(300)
     t = np.arange(int(s.boundaries[-1]) + 30)
     gathered = s(t)
     monkeypatch.setattr(NumpyOps, "_worth_gathering", staticmethod(lambda *a: False))
@@ -70,7 +51,7 @@ def test_gathered_and_piece_by_piece_give_the_same_bits(monkeypatch: pytest.Monk
 
 
 def test_few_pieces_crossed_stay_piece_by_piece(monkeypatch: pytest.MonkeyPatch) -> None:
-    s = _mixed(200)
+    s = mixed_join(200)
     used: list[Any] = []
     monkeypatch.setattr(NumpyOps, "gathered_piecewise", lambda self, *a: used.append(1))
     t = np.arange(20, 60)  # inside a few pieces
