@@ -30,6 +30,7 @@ import gc
 import inspect
 import math
 import numbers
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -41,6 +42,10 @@ from lrkit._ops import NUMPY_OPS, SCALAR_OPS, Ops
 
 #: Elements per pass of the numpy path (float64 temporaries of 256 KiB stay in cache).
 _CHUNK = 1 << 15
+
+#: Arrays of at least this many steps are evaluated on several threads (``_threads``): numpy releases
+#: the GIL in its loops and every element is computed on its own, so the split changes no bit.
+PARALLEL_MIN = 1 << 18
 
 #: Most breakpoints a periodic node lists (``Schedule.breakpoints``).
 MAX_BREAKS = 10_000
@@ -183,6 +188,61 @@ def _percents(v: Any) -> list[str]:
     if isinstance(v, tuple):
         return [p for x in v for p in _percents(x)]
     return [v.text] if isinstance(v, _errors.Percent) else []
+
+
+def threads() -> int:
+    """Threads a large numpy evaluation may use: ``LRKIT_NUM_THREADS`` if set, else the CPUs this
+    process may run on, at most 4."""
+    raw = os.environ.get("LRKIT_NUM_THREADS", "").strip()
+    if raw:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise ValueError(f"LRKIT_NUM_THREADS must be a positive integer. Received: {raw!r}")
+        return int(raw)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(4, cpus)
+
+
+def _spans(n: int) -> list[tuple[int, int]]:
+    """``0 .. n`` cut in one contiguous span per thread, on chunk borders; one span below ``PARALLEL_MIN``."""
+    k = min(threads(), n // (PARALLEL_MIN // 2)) if n >= PARALLEL_MIN else 1
+    if k <= 1:
+        return [(0, n)]
+    per = -(-n // k // _CHUNK) * _CHUNK
+    return [(lo, min(lo + per, n)) for lo in range(0, n, per)]
+
+
+def _in_threads(run: Callable[[int, Callable[[], bool]], None], k: int) -> None:
+    """``run(i, stop)`` for ``i`` in ``0 .. k-1``, ``i = 0`` on this thread, the others on new ones.
+
+    ``stop()`` tells span ``i`` that an earlier span failed (its remaining work is moot); the error
+    of the earliest failing span is raised, so which error a bad array gives does not depend on timing.
+    """
+    import threading
+
+    errors: list[BaseException | None] = [None] * k
+    first = [k]  # the earliest failed span
+
+    def work(i: int) -> None:
+        try:
+            run(i, lambda: first[0] < i)
+        except BaseException as exc:  # re-raised on the calling thread
+            errors[i] = exc
+            first[0] = min(first[0], i)
+
+    workers = [threading.Thread(target=work, args=(i,), name=f"lrkit-eval-{i}", daemon=True) for i in range(1, k)]
+    for w in workers:
+        w.start()
+    try:
+        work(0)
+    finally:
+        for w in workers:
+            w.join()
+    for exc in errors:
+        if exc is not None:
+            raise exc
 
 
 def _percent_text(s: Any) -> str:
@@ -433,9 +493,23 @@ class Schedule:
                 f"{self.kind}: `step` must be finite and non-negative everywhere. "
                 f"Received: step containing {int(flat[flat < 0][0])!r}"
             )
-        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            for lo in range(0, n, _CHUNK) if n else ():
-                chunk = flat[lo : lo + _CHUNK]
+        spans = _spans(n)
+        if len(spans) == 1:
+            self._fill(flat, out, 0, n, integers)
+        else:
+            _in_threads(lambda i, later: self._fill(flat, out, *spans[i], integers, later), len(spans))
+        out = out.reshape(t.shape)
+        # A numpy scalar step gives a numpy float64 scalar (itself a Python float).
+        return out[()] if isinstance(step, np.generic) else out
+
+    def _fill(self, flat: np.ndarray, out: np.ndarray, lo: int, hi: int, integers: bool,
+              stop: Callable[[], bool] = lambda: False) -> None:
+        """``out[lo:hi]`` from the steps ``flat[lo:hi]``, in cache-sized chunks, until ``stop()``."""
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):  # per thread
+            for a in range(lo, hi, _CHUNK):
+                if stop():
+                    return
+                chunk = flat[a : min(a + _CHUNK, hi)]
                 if chunk.dtype != np.float64:
                     chunk = chunk.astype(np.float64)
                 if not integers and not (chunk.min() >= 0.0 and chunk.max() < math.inf):  # NaN fails both
@@ -444,10 +518,7 @@ class Schedule:
                         f"{self.kind}: `step` must be finite and non-negative everywhere. "
                         f"Received: step containing {bad!r}"
                     )
-                out[lo : lo + _CHUNK] = self._eval(chunk, NUMPY_OPS)
-        out = out.reshape(t.shape)
-        # A numpy scalar step gives a numpy float64 scalar (itself a Python float).
-        return out[()] if isinstance(step, np.generic) else out
+                out[a : a + len(chunk)] = self._eval(chunk, NUMPY_OPS)
 
     def _gather_fields(self) -> tuple[str, ...]:
         """The fields this instance lets a ``join`` gather per piece (``_gather`` unless overridden)."""
