@@ -232,9 +232,15 @@ def _in_threads(run: Callable[[int, Callable[[], bool]], None], k: int) -> None:
             errors[i] = exc
             first[0] = min(first[0], i)
 
-    workers = [threading.Thread(target=work, args=(i,), name=f"lrkit-eval-{i}", daemon=True) for i in range(1, k)]
-    for w in workers:
-        w.start()
+    workers = []
+    for i in range(1, k):
+        w = threading.Thread(target=work, args=(i,), name=f"lrkit-eval-{i}", daemon=True)
+        try:
+            w.start()
+        except RuntimeError:  # no new thread (the interpreter is shutting down): this one does it
+            work(i)
+        else:
+            workers.append(w)
     try:
         work(0)
     finally:

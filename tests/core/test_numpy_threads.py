@@ -109,3 +109,16 @@ def test_a_bad_thread_count_is_refused_naming_the_variable(monkeypatch: pytest.M
 def test_small_arrays_stay_on_the_calling_thread(three: list[str]) -> None:
     lk.constant(1.0)(np.arange(_base.PARALLEL_MIN - 1))
     assert set(three) == {"MainThread"}
+
+
+def test_without_new_threads_the_calling_thread_does_every_span(three: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """At interpreter shutdown ``Thread.start`` raises: the spans still run, here, with the same values."""
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    s = lk.linear(1.0, 0.0, 2 * N)
+    t = np.arange(N)
+    np.testing.assert_allclose(s(t), 1.0 - t / (2 * N), rtol=1e-13)
+    assert set(three) == {"MainThread"} and len(three) == 3
