@@ -257,6 +257,12 @@ class CosineWave(Schedule):
         _set(self, "cycles", E.positive(self.kind, "cycles", self.cycles))
         _set(self, "restart", E.boolean(self.kind, "restart", self.restart))
 
+    # With `restart`, which cycle a step is in is decided as transformers decides it, from the float
+    # phase t / steps * cycles (two roundings: at most 2**-52 of the phase off), and the position in
+    # the cycle from the exact phase. The two name different cycles only where the exact phase is
+    # within that rounding of a whole number, so within max(1e-9, phase * 2**-50) cycles of a restart
+    # (4x the bound) the native's cycle is taken, up to a phase of 2**48 cycles; past that the float
+    # phase is too coarse to follow and the exact one holds.
     def _eval(self, t: Any, ops: Ops) -> Any:
         if type(t) is int:
             # A Python int step (the scalar path: torch's schedulers, `s(k)`): the position in the
@@ -267,7 +273,8 @@ class CosineWave(Schedule):
             k_exact, r = divmod(t * p, den)  # t * cycles / steps = k_exact + r / den
             if self.restart:
                 rem = (den - r) / den  # an exact int ratio, correctly rounded
-                if min(r, den - r) * 10**9 <= den:  # within a hair of a restart: the natives' rounding
+                d = min(r, den - r)
+                if d * 10**9 <= den or ((d << 50) <= t * p < den << 48):  # near a restart (see above)
                     rem += math.floor(t / float(self.steps) * self.cycles) - k_exact
                 return _cos_anneal(ops, self.start, self.end, rem)
             sd = ops.sin((2 * r - den) / (2 * den) * ops.pi)  # phase - (k + 1/2): 0 at the bottom
@@ -299,7 +306,8 @@ class CosineWave(Schedule):
                 # Within a hair of a restart, follow the natives' rounded phase (transformers computes
                 # `num_cycles * progress`): a restart that rounding moves by a step moves here too.
                 k_exact = ops.div(hi - r, n)  # hi - r is a whole number of cycles times n: exact
-                near = ops.minimum(rem, 1.0 - rem) <= 1e-9
+                hair = ops.where(phase < 2.0**48, ops.maximum(phase * 2.0**-50, 1e-9), 1e-9)
+                near = ops.minimum(rem, 1.0 - rem) <= hair  # near a restart (see above)
                 rem = ops.where(near, rem + (ops.floor(phase) - k_exact), rem)
                 return _cos_anneal(ops, self.start, self.end, rem)
             d = ops.div((r - 0.5 * n) + lo, n)  # phase - (k + 1/2), up to a whole cycle: 0 at the bottom

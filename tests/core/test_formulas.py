@@ -117,3 +117,29 @@ def test_anchor_points(schedule: lk.Schedule, points: list[tuple[int, float]]) -
         assert schedule(t) == pytest.approx(v, rel=1e-12, abs=1e-15), t
         assert evaluate_config(schedule.to_config(), t) == pytest.approx(v, rel=1e-12, abs=1e-15), t
         assert float(schedule(np.array([t]))[0]) == pytest.approx(v, rel=1e-12, abs=1e-15), t
+
+
+def _near_whole_phases(steps: int, cycles: float, top: int, count: int) -> list[int]:
+    """Steps up to ``top`` whose exact phase ``t * cycles / steps`` lies closest to a whole number."""
+    from fractions import Fraction
+
+    c = Fraction(cycles) / steps
+    t = np.unique(np.linspace(1, top, 4001).astype(np.int64)).tolist()
+    t += [round(k / c) + d for k in (10**6, 10**8, 8.5 * 10**8) for d in (-1, 0, 1) if round(k / c) + d <= top]
+
+    def gap(k: int) -> Fraction:
+        p = k * c
+        return min(p - math.floor(p), math.ceil(p) - p)
+
+    return sorted(sorted(set(t), key=gap)[:count])
+
+
+@pytest.mark.parametrize(("steps", "cycles"), [(1, 0.85), (7, 0.3), (1000, 2.7), (3, 1.1)])
+def test_cosine_wave_restart_follows_the_native_cycle_at_far_phases(steps: int, cycles: float) -> None:
+    """Found by the explore profile: ``cosine_wave(0, 1, 1, cycles=0.85, restart=True)`` at step 1e9,
+    whose exact phase is 2.2e-8 cycles short of a restart that transformers' float phase reaches: the
+    Python-int path kept the exact cycle (about ``end``), the float path and the reference the native's
+    restart (``start``). Both paths take the native's cycle within its rounding of a restart."""
+    s = lk.cosine_wave(0.0, 1.0, steps, cycles=cycles, restart=True)
+    probes = _near_whole_phases(steps, cycles, 2**31 - 1, 40)
+    check_against_reference(s, [p + d for p in probes for d in (-1, 0, 1)])
