@@ -227,7 +227,8 @@ def test_save_load_resume_equals_uninterrupted(tmp_path) -> None:  # type: ignor
 
 
 def test_load_model_in_a_fresh_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A new process only has to import lrkit.backends.keras (which registers the class)."""
+    """A new process only has to import lrkit.backends.keras (which registers the class); without
+    the import Keras cannot find the class (README, Adapters), and ``compile=False`` still loads."""
     import subprocess
     import sys
 
@@ -236,7 +237,13 @@ def test_load_model_in_a_fresh_process(tmp_path) -> None:  # type: ignore[no-unt
     path = os.path.join(tmp_path, "model.keras")
     model.save(path)
     code = (
-        "import sys, keras, lrkit.backends.keras\n"
+        "import sys, keras\n"
+        "try:\n"
+        "    keras.models.load_model(sys.argv[1])\n"
+        "except Exception as e:\n"
+        "    print('WITHOUT', 'Could not locate class ' + repr('LearningRateSchedule') in str(e))\n"
+        "print('NO_COMPILE', getattr(keras.models.load_model(sys.argv[1], compile=False), 'optimizer', None))\n"
+        "import lrkit.backends.keras\n"
         "m = keras.models.load_model(sys.argv[1])\n"
         "print('LR', float(keras.ops.convert_to_numpy(m.optimizer.learning_rate)))\n"
     )
@@ -246,6 +253,7 @@ def test_load_model_in_a_fresh_process(tmp_path) -> None:  # type: ignore[no-unt
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("LR ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     assert float(lines[-1].split()[1]) == pytest.approx(ref(SCHEDULE, [4])[0], rel=1e-6)
+    assert "WITHOUT True" in proc.stdout and "NO_COMPILE None" in proc.stdout, proc.stdout
 
 
 # -- gradient accumulation ------------------------------------------------------------------------

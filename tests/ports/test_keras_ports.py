@@ -427,6 +427,37 @@ def test_adapter_applies_the_native_curve_in_a_keras_optimizer(native: Any) -> N
     assert np.ptp(want) > 0
 
 
+def applied_lrs_accumulated(learning_rate: Any, updates: int, a: int) -> np.ndarray:
+    """As :func:`applied_lrs`, with ``gradient_accumulation_steps=a``: the rate of each real update."""
+    var = keras.Variable(np.zeros((), dtype="float32"))
+    opt = keras.optimizers.SGD(learning_rate=learning_rate, gradient_accumulation_steps=a)
+    out = []
+    for _ in range(updates * a):
+        var.assign(0.0)  # so that -var after the call is exactly the rate applied
+        opt.apply_gradients([(keras.ops.ones(()), var)])
+        out.append(-float(keras.ops.convert_to_numpy(var)))
+    applied = np.asarray(out).reshape(updates, a)
+    assert not applied[:, :-1].any()  # the micro-batches that only accumulate
+    return applied[:, -1]
+
+
+def test_under_gradient_accumulation_keras_counts_micro_batches_and_the_port_counts_updates() -> None:
+    """docs/porting.md: with ``gradient_accumulation_steps=A`` Keras calls its own schedule with
+    the micro-batch count, so real update ``k`` applies ``native(k * A + A - 1)``; the ported
+    schedule in lrkit's adapter applies ``native(k)`` (the curve of the run without accumulation)."""
+    from lrkit.backends import keras as lkk
+
+    native, a, updates = S.PiecewiseConstantDecay([4, 8], [0.1, 0.05, 0.01]), 2, 8
+    keras_run = applied_lrs_accumulated(native, updates, a)
+    np.testing.assert_allclose(keras_run, native_at(native, [k * a + a - 1 for k in range(updates)]), rtol=1e-7)
+    lrkit_run = applied_lrs_accumulated(lkk.LearningRateSchedule(lk.from_keras(native)), updates, a)
+    np.testing.assert_allclose(lrkit_run, native_at(native, range(updates)), rtol=1e-7)
+    assert not np.allclose(keras_run, lrkit_run)  # the two runs differ: 0.05 from update 2 vs 5
+    # lk.stretch(port, 1 / A) keeps the native run's durations, within one update here.
+    stretched = lk.stretch(lk.from_keras(native), 1 / a)
+    assert stretched == lk.piecewise_constant([3, 5], [0.1, 0.05, 0.01])
+
+
 def test_serialized_lrkit_adapter_gives_back_its_schedule() -> None:
     from lrkit.backends import keras as lkk
 
