@@ -134,6 +134,17 @@ def _set_value(group: dict[str, Any], key: str, value: float) -> None:
         group[key] = value
 
 
+def _item(v: Any) -> Any:
+    """A one-element tensor's number; anything else as is."""
+    return v.item() if isinstance(v, _Tensor) and v.numel() == 1 else v
+
+
+def _differ(values: list[Any]) -> bool:
+    """Whether param-group values differ beyond rounding (``a * s / s`` is not always ``a``)."""
+    nums = [float(_item(v)) for v in values if _numeric(_item(v))]
+    return len(nums) == len(values) and any(not math.isclose(v, nums[0], rel_tol=1e-9) for v in nums)
+
+
 def _copy(v: Any) -> Any:
     return v.clone() if isinstance(v, _Tensor) else v
 
@@ -173,6 +184,8 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
         self.clock = E.choice(owner, "clock", clock, _CLOCKS)
         self.resume = E.choice(owner, "resume", resume, _RESUMES)
         schedules, single = _check_schedules(owner, schedule, len(optimizer.param_groups))
+        if single:
+            self._warn_overwritten_groups(optimizer)
         # Percentages of the run resolved once, here (the checkpoint holds the bound schedules).
         bound: dict[int, Schedule] = {}
         schedules = tuple(bound.setdefault(id(s), resolve(owner, s, total_steps)) for s in schedules)
@@ -254,6 +267,34 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
     def _float_entries(self) -> list[str]:
         """The entries this scheduler drives that hold Python floats (``"param_groups[0]['lr']"``)."""
         return []
+
+    def _group_entries(self, optimizer: Any) -> list[tuple[str, Any]]:
+        """``(name, value)`` of the entry this scheduler drives, per group, as the user set it."""
+        return []
+
+    def _warn_overwritten_groups(self, optimizer: Any) -> None:
+        """Warn when one schedule is about to overwrite param groups the user set differently.
+
+        lrkit's values are absolute, so one schedule gives every group the same value; torch's own
+        schedulers multiply each group's value instead. Groups set to different values (a smaller
+        lr for a backbone, no weight decay for biases) almost always mean the user expects the
+        latter, and would otherwise lose the difference silently.
+        """
+        entries = self._group_entries(optimizer)
+        values = [_item(v) for _, v in entries]
+        if not _differ(values):
+            return
+        shown = ", ".join(f"{name}={v!r}" for (name, _), v in zip(entries[:4], values[:4]))
+        warnings.warn(
+            f"{self._owner}: the optimizer's param groups hold different values ({shown}"
+            f"{', ...' if len(entries) > 4 else ''}) but one schedule was given, and lrkit's values are "
+            "absolute: every group now gets the same schedule(k), and those differences are lost. "
+            "To keep them, pass a list with one schedule per group (e.g. [s * 0.1, s], or "
+            "lk.constant(0.0) for a group that stays at 0). Received: a single schedule for "
+            f"{len(entries)} param groups",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _check_float_entries(self, compiled: bool) -> None:
         """Warn once if a compiled ``optimizer.step`` would recompile for every new float value.
@@ -770,14 +811,18 @@ class LRScheduler(_ClosedFormScheduler):
     continues with the stored schedule (and plateau settings); ``"override"`` continues the
     constructor's schedule from the stored step (train longer, branch a cooldown).
 
-    A param group holding ``lr_scale`` (timm's layer-wise decay convention) gets
-    ``value * group["lr_scale"]``. A tensor ``lr`` (``capturable``/compiled optimizers) is
+    With one ``schedule`` for every group, a group holding ``lr_scale`` (timm's layer-wise decay
+    convention) gets ``value * group["lr_scale"]``, as timm's schedulers do; a list of schedules
+    is applied as given (``[lk.from_timm(timm_scheduler, group=i) for i in ...]`` already holds
+    each group's ``lr_scale``). One schedule for groups whose ``lr`` differ warns: every group
+    gets the same absolute value. A tensor ``lr`` (``capturable``/compiled optimizers) is
     filled in place, so a ``torch.compile``-d ``optimizer.step`` never recompiles for a new lr.
 
     Args:
       optimizer: a ``torch.optim.Optimizer``.
       schedule: one lrkit ``Schedule`` for every param group, or a list with one per group.
-        A single schedule also drives groups added later with ``add_param_group``.
+        A single schedule also drives groups added later with ``add_param_group``, and warns at
+        construction when the groups' ``lr`` differ (they would all get the same value).
       plateau: an :class:`lrkit.ReduceOnPlateau`, or ``None``.
       clock: ``"scheduler"`` (default) or ``"optimizer"``, see above.
       resume: ``"strict"`` (default), ``"checkpoint"`` or ``"override"``, see above.
@@ -851,8 +896,9 @@ class LRScheduler(_ClosedFormScheduler):
         # `values` is a fresh list (see _schedule_values): it becomes `_last_lr` after the
         # per-group adjustments, so the common case costs one dict store per group.
         i = 0
+        scaled = self._single  # a list gives each group's own curve: its lr_scale is already in it
         for group in self.optimizer.param_groups:
-            if "lr_scale" in group:
+            if scaled and "lr_scale" in group:
                 values[i] = values[i] * group["lr_scale"]
             cur = group["lr"]
             if cur.__class__ is not float and isinstance(cur, _Tensor):  # isinstance(Tensor) is slow
@@ -862,6 +908,19 @@ class LRScheduler(_ClosedFormScheduler):
                 group["lr"] = values[i]
             i += 1
         self._last_lr = values
+
+    def _group_entries(self, optimizer: Any) -> list[tuple[str, Any]]:
+        # `initial_lr` when a scheduler (torch's or lrkit's) already moved `lr`: the user's value.
+        entries = [(f"param_groups[{i}]['lr']", g.get("initial_lr", g["lr"])) for i, g in enumerate(optimizer.param_groups)]
+        if not any("lr_scale" in g for g in optimizer.param_groups) or not _differ([v for _, v in entries]):
+            return entries
+        # Groups with `lr_scale` keep their differences through it: the same lr everywhere (timm's
+        # convention, above) or an lr already set to base * lr_scale (BEiT's), which compares as base.
+        for i, g in enumerate(optimizer.param_groups):
+            scale, v = g.get("lr_scale"), entries[i][1]
+            if isinstance(scale, numbers.Real) and scale > 0 and not isinstance(v, _Tensor):
+                entries[i] = (f"param_groups[{i}]['lr'] / lr_scale", v / scale)
+        return entries
 
     def _float_entries(self) -> list[str]:
         return [
@@ -1131,6 +1190,14 @@ class HyperparameterScheduler(_ClosedFormScheduler):
                 group[key] = tuple(new)
         self._last_value = list(values)
         self._last_lr = [_copy(g["lr"]) for g in self.optimizer.param_groups]
+
+    def _group_entries(self, optimizer: Any) -> list[tuple[str, Any]]:
+        key, beta = self._key, self._beta
+        where = f"[{key!r}]" + ("" if beta is None else f"[{beta}]")
+        return [
+            (f"param_groups[{i}]{where}", g[key] if beta is None else g[key][beta])
+            for i, g in enumerate(optimizer.param_groups)
+        ]
 
     def _float_entries(self) -> list[str]:
         out = []

@@ -190,7 +190,8 @@ def test_per_group_applied_lrs_recovered_from_updates() -> None:
 def test_one_schedule_drives_every_group_and_added_groups() -> None:
     params = _scalar_params(3)
     opt = torch.optim.SGD([{"params": [params[0]]}, {"params": [params[1]], "lr": 7.0}], lr=1.0)
-    sched = LRScheduler(opt, lk.exponential(0.1, 0.5, 1))
+    with pytest.warns(UserWarning, match=r"different values .*'lr'\]=1.0.*'lr'\]=7.0"):
+        sched = LRScheduler(opt, lk.exponential(0.1, 0.5, 1))
     opt.step()
     sched.step()
     opt.add_param_group({"params": [params[2]], "lr": 3.0})
@@ -207,6 +208,50 @@ def test_lr_scale_of_a_group_multiplies_the_value() -> None:
         assert _applied_update(opt, params) == pytest.approx([v, 0.25 * v], rel=1e-12, abs=1e-18)
         assert sched.get_last_lr() == pytest.approx([v, 0.25 * v], rel=1e-12, abs=1e-18)
         sched.step()
+
+
+def test_a_list_of_schedules_is_applied_as_given_over_lr_scale() -> None:
+    # Each schedule of a list is its group's own curve (lk.from_timm(..., group=i) already holds
+    # the group's lr_scale): scaling it again would apply the scale twice.
+    params = _scalar_params(2)
+    opt = torch.optim.SGD([{"params": [params[0]], "lr_scale": 0.5}, {"params": [params[1]], "lr_scale": 0.25}], lr=1.0)
+    sched = LRScheduler(opt, [lk.linear(0.4, 0.0, 4), lk.constant(0.03)])
+    for k in range(6):
+        expected = [0.4 * (1 - min(k, 4) / 4), 0.03]
+        assert _applied_update(opt, params) == pytest.approx(expected, rel=1e-12, abs=1e-18)
+        assert sched.get_last_lr() == pytest.approx(expected, rel=1e-12, abs=1e-18)
+        sched.step()
+
+
+def test_one_schedule_over_groups_set_differently_warns() -> None:
+    def opt(**second: Any) -> Any:
+        params = _scalar_params(2)
+        return torch.optim.AdamW([{"params": [params[0]]}, {"params": [params[1]], **second}], lr=1e-3, weight_decay=0.01)
+
+    s = lk.cosine(1e-3, 0.0, 10)
+    with pytest.warns(UserWarning, match=r"LRScheduler: .*different values \(param_groups\[0\]\['lr'\]=0.001, "
+                      r"param_groups\[1\]\['lr'\]=0.0001\).*one schedule per group"):
+        LRScheduler(opt(lr=1e-4), s)
+    with pytest.warns(UserWarning, match=r"HyperparameterScheduler: .*\['weight_decay'\]=0.0\)"):
+        HyperparameterScheduler(opt(weight_decay=0.0), "weight_decay", lk.constant(0.05))
+    with pytest.warns(UserWarning, match=r"\['betas'\]\[0\]=0.8"):
+        HyperparameterScheduler(opt(betas=(0.8, 0.999)), "beta1", lk.constant(0.9))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LRScheduler(opt(), s)  # the same lr everywhere
+        LRScheduler(opt(lr=1e-4), [s, 0.1 * s])  # one schedule per group
+        HyperparameterScheduler(opt(weight_decay=0.0), "weight_decay", [lk.constant(0.05), lk.constant(0.0)])
+        HyperparameterScheduler(opt(weight_decay=0.0), "beta1", lk.constant(0.9))  # betas alike
+        LRScheduler(opt(lr=1e-3 * 0.3, lr_scale=0.3), s)  # the difference lives in lr_scale (BEiT)
+        LRScheduler(opt(lr_scale=0.3), s)  # ... and the same lr everywhere (timm)
+        moved = opt()
+        LRScheduler(moved, [s, lk.constant(0.5)])  # moves group 1's lr; initial_lr is still 1e-3
+        LRScheduler(moved, s)
+        tensors = _scalar_params(2)
+        LRScheduler(torch.optim.SGD([{"params": [p], "lr": torch.tensor(0.1)} for p in tensors]), s)
+    with pytest.warns(UserWarning, match="different values"):
+        tensors = _scalar_params(2)
+        LRScheduler(torch.optim.SGD([{"params": [p], "lr": torch.tensor(0.1 * (i + 1))} for i, p in enumerate(tensors)]), s)
 
 
 def test_tensor_lr_is_filled_in_place() -> None:

@@ -160,7 +160,7 @@ def test_a_pass_that_cannot_stand_in_falls_back_to_one_step_at_a_time(monkeypatc
 
 def test_layer_scales_and_tensor_lrs_with_values_read_ahead() -> None:
     s = lk.warmup(lk.cosine(1e-3, 1e-5, 900), 50)
-    lr = torch.tensor(0.5, dtype=torch.float64)
+    lr = torch.tensor(1.0, dtype=torch.float64)  # the groups' lr alike (one schedule drives both)
     opt = torch.optim.SGD(
         [
             {"params": [torch.zeros((), dtype=torch.float64, requires_grad=True)], "lr_scale": 0.25},

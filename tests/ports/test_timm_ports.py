@@ -335,6 +335,29 @@ def test_lr_scale_multiplies_the_group() -> None:
     np.testing.assert_allclose(port(np.arange(30)), native, rtol=1e-13, atol=1e-16)
 
 
+def test_ports_of_scaled_groups_drive_the_torch_adapter_as_timm() -> None:
+    # One port per group into lrkit's LRScheduler on a layer-decay optimizer: each port already holds
+    # its group's lr_scale, and the adapter applies a list as given (not scaled a second time).
+    from lrkit.backends.torch import LRScheduler
+
+    scales = [0.5, None, 0.25]
+    opt = optimizer([0.1, 0.1, 0.1], scales=scales)
+    sched = TS.CosineLRScheduler(opt, t_initial=10, warmup_t=2, warmup_lr_init=1e-4, t_in_epochs=False)
+    ports = [lk.from_timm(sched, group=i) for i in range(3)]
+    mine_opt = optimizer([0.1, 0.1, 0.1], scales=scales)
+    mine = LRScheduler(mine_opt, ports)
+    native, applied = [], []
+    for k in range(14):  # timm's train loop (per-update scheduler) beside lrkit's torch loop
+        native.append([g["lr"] for g in opt.param_groups])
+        applied.append([g["lr"] for g in mine_opt.param_groups])
+        opt.step()
+        sched.step_update(num_updates=k + 1)
+        mine_opt.step()
+        mine.step()
+    assert native[0] == pytest.approx([0.5e-4, 1e-4, 0.25e-4], rel=1e-12)
+    np.testing.assert_allclose(np.array(applied), np.array(native), rtol=1e-12, atol=1e-16)
+
+
 # -- the name form -----------------------------------------------------------------------------------
 
 v2_st = st.fixed_dictionaries(
