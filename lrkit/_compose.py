@@ -12,7 +12,7 @@ import numpy as np
 from lrkit import _errors as E
 from lrkit._base import Schedule, frozen, register
 from lrkit._ops import SCALAR_OPS, Ops, bucket_table
-from lrkit._schedules import _cos_anneal, _hull, _padded, _pow_from_zero, _set
+from lrkit._schedules import _cos_anneal, _cos_rise, _hull, _padded, _pow_from_zero, _set
 
 _frozen = frozen
 
@@ -268,6 +268,8 @@ class Warmup(Schedule):
         if self.shape == "linear":
             w = ops.div(tf, n)
             return self.start * (1.0 - w) + target * w
+        if self.shape == "cosine" and self.start < target:  # rising (the usual warmup): from the steps done
+            return _cos_rise(ops, self.start, target, ops.div(tf, n))
         if self.shape == "cosine":
             return _cos_anneal(ops, self.start, target, ops.div(n - tf, n))
         return self.start * ops.power(target / self.start, ops.div(tf, n))

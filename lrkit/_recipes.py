@@ -19,7 +19,7 @@ from lrkit import _errors as E
 from lrkit._base import Schedule, frozen, register
 from lrkit._compose import Join, Warmup, _schedule
 from lrkit._ops import SCALAR_OPS, Ops
-from lrkit._schedules import Constant, Linear, PiecewiseConstant, _cos_anneal, _hull, _padded, _set
+from lrkit._schedules import Constant, Linear, PiecewiseConstant, _cos_anneal, _cos_rise, _hull, _padded, _set
 
 COOLDOWN_SHAPES = ("linear", "cosine", "sqrt", "square")
 
@@ -98,6 +98,8 @@ class Cooldown(Schedule):
         r = ops.div(n - done, n)  # fraction of the cooldown left, exact (correctly rounded under XLA too)
         if self.shape == "linear":
             return v0 * r + self.end * (1.0 - r)
+        if self.shape == "cosine" and v0 < self.end:  # rising: from the steps done
+            return _cos_rise(ops, v0, self.end, ops.div(done, n))
         if self.shape == "cosine":
             return _cos_anneal(ops, v0, self.end, r)
         if self.shape == "sqrt":

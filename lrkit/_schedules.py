@@ -27,16 +27,44 @@ def _cos_anneal(ops: Ops, start: Any, end: Any, remaining: Any, per: float | Non
 
     With ``per``, ``remaining`` counts steps and ``x = remaining / n`` with ``per = pi / (2 n)``
     folded into one multiplication. Multiplying by 1 and adding 0 are skipped (whole-array passes
-    under numpy).
+    under numpy). Accurate relative to the value near ``end``; for a curve rising to ``end``
+    (``start < end``), ``_cos_rise`` is the form accurate near ``start``.
     """
     s = ops.sin(remaining * (ops.pi / 2.0 if per is None else per))
-    out = s * s
-    k = start - end
+    return _toward(start, end, s * s)
+
+
+def _cos_rise(ops: Ops, start: Any, end: Any, done: Any, per: float | None = None) -> Any:
+    """The same curve as ``_cos_anneal`` from the *progress* ``x = done`` (``1 - remaining``):
+    ``start + (end - start) * sin(pi x / 2)**2``.
+
+    For a rising curve (``start < end``): near ``start`` the value is ``start`` plus a small
+    non-negative term, so it keeps its relative precision there, where ``end - (end - start) * (1 -
+    tiny)`` cancels to ulps of the amplitude. ``done`` must come exactly from the step (the steps
+    done, ``t - a``), not as ``1 - remaining``. ``per`` as in ``_cos_anneal``.
+    """
+    s = ops.sin(done * (ops.pi / 2.0 if per is None else per))
+    return _toward(end, start, s * s)
+
+
+def _toward(a: Any, b: Any, w: Any) -> Any:
+    """``b + (a - b) * w``, skipping a multiplication by 1 and an addition of 0."""
+    k = a - b
     if not (isinstance(k, float) and k == 1.0):
-        out = k * out
-    if not (isinstance(end, float) and end == 0.0):
-        out = end + out
-    return out
+        w = k * w
+    if not (isinstance(b, float) and b == 0.0):
+        w = b + w
+    return w
+
+
+def _cos_either(ops: Ops, top: Any, end: Any, remaining: Any, done: Any) -> Any:
+    """``_cos_anneal`` where ``top >= end`` and ``_cos_rise`` where ``top < end``, for a ``top`` that
+    changes with the step (a restart cycle's ``start * decay ** i`` crossing ``end``); each element
+    gets exactly the bits of its form, with one ``sin``."""
+    rises = top < end
+    s = ops.sin(ops.where(rises, done, remaining) * (ops.pi / 2.0))
+    w = s * s
+    return ops.where(rises, top + (end - top) * w, end + (top - end) * w)
 
 
 def _duration0(owner: str, name: str, v: Any) -> Any:
@@ -215,6 +243,7 @@ class Cosine(Schedule):
     kind = "cosine"
     _chain = ("steps",)
     _gather = ("start", "end", "steps")
+    _static = ("_rising",)
     start: float
     end: float
     steps: int
@@ -224,10 +253,17 @@ class Cosine(Schedule):
         _set(self, "end", E.value(self.kind, "end", self.end))
         _set(self, "steps", E.duration(self.kind, "steps", self.steps))
 
+    @property
+    def _rising(self) -> bool:
+        """The form (a setting of a join's gathered group: pieces gathered together share it)."""
+        return self.start < self.end
+
     def _eval(self, t: Any, ops: Ops) -> Any:
         n = _num(self.steps)
-        left = n - ops.minimum(ops.to_float(t), n)  # steps remaining, exact
-        return _cos_anneal(ops, self.start, self.end, left, ops.pi / (2.0 * n))
+        done = ops.minimum(ops.to_float(t), n)  # steps done, exact
+        if self._rising:
+            return _cos_rise(ops, self.start, self.end, done, ops.pi / (2.0 * n))
+        return _cos_anneal(ops, self.start, self.end, n - done, ops.pi / (2.0 * n))  # steps left, exact
 
     def _range(self, until: int) -> tuple[float, float]:
         return E.reach(self.kind, "start", _padded(_hull(self.start, self.end)), self.start)
@@ -264,6 +300,9 @@ class CosineWave(Schedule):
     # (4x the bound) the native's cycle is taken, up to a phase of 2**48 cycles; past that the float
     # phase is too coarse to follow and the exact one holds.
     def _eval(self, t: Any, ops: Ops) -> Any:
+        # A wave rising from `start` (start < end) is written from the distance to its start (the
+        # top), where the value is small: start + (end - start) * sin(pi * (phase - k))**2.
+        rising = self.start < self.end
         if type(t) is int:
             # A Python int step (the scalar path: torch's schedulers, `s(k)`): the position in the
             # cycle exactly, in integers, so the phase holds at any step (2**53 and past), where a
@@ -272,11 +311,16 @@ class CosineWave(Schedule):
             den = q * int(self.steps)
             k_exact, r = divmod(t * p, den)  # t * cycles / steps = k_exact + r / den
             if self.restart:
-                rem = (den - r) / den  # an exact int ratio, correctly rounded
                 d = min(r, den - r)
+                shift = 0
                 if d * 10**9 <= den or ((d << 50) <= t * p < den << 48):  # near a restart (see above)
-                    rem += math.floor(t / float(self.steps) * self.cycles) - k_exact
-                return _cos_anneal(ops, self.start, self.end, rem)
+                    shift = math.floor(t / float(self.steps) * self.cycles) - k_exact
+                if rising:  # the fraction of the cycle done, an exact int ratio, correctly rounded
+                    return _cos_rise(ops, self.start, self.end, (r - shift * den) / den)
+                return _cos_anneal(ops, self.start, self.end, (den - r) / den + shift)
+            if rising:  # phase - k (or - (k + 1)), nearest the top: 0 at the start of each wave
+                sd = ops.sin((r if 2 * r <= den else r - den) / den * ops.pi)
+                return self.start + (self.end - self.start) * (sd * sd)
             sd = ops.sin((2 * r - den) / (2 * den) * ops.pi)  # phase - (k + 1/2): 0 at the bottom
             return self.end + (self.start - self.end) * (sd * sd)
         # (t / steps) * cycles, in this order: transformers' cosine_with_restarts computes
@@ -308,15 +352,26 @@ class CosineWave(Schedule):
                 k_exact = ops.div(hi - r, n)  # hi - r is a whole number of cycles times n: exact
                 hair = ops.where(phase < 2.0**48, ops.maximum(phase * 2.0**-50, 1e-9), 1e-9)
                 near = ops.minimum(rem, 1.0 - rem) <= hair  # near a restart (see above)
+                if rising:  # the fraction done, from r (r - n, r + n by the natives' rounding)
+                    shift = ops.where(near, ops.floor(phase) - k_exact, 0.0)
+                    return _cos_rise(ops, self.start, self.end, ops.div((r - shift * n) + lo, n))
                 rem = ops.where(near, rem + (ops.floor(phase) - k_exact), rem)
                 return _cos_anneal(ops, self.start, self.end, rem)
+            if rising:  # phase - k or phase - (k + 1), the nearer (r - n exact there): 0 at the top
+                sd = ops.sin(ops.div(ops.where(r <= 0.5 * n, r, r - n) + lo, n) * ops.pi)
+                return self.start + (self.end - self.start) * (sd * sd)
             d = ops.div((r - 0.5 * n) + lo, n)  # phase - (k + 1/2), up to a whole cycle: 0 at the bottom
             sd = ops.sin(d * ops.pi)
             return self.end + (self.start - self.end) * (sd * sd)
         frac = phase - ops.floor(phase)  # position in the current cycle, in [0, 1)
         if self.restart:
             # Each cycle runs start -> end once, then jumps back.
+            if rising:
+                return _cos_rise(ops, self.start, self.end, frac)
             return _cos_anneal(ops, self.start, self.end, 1.0 - frac)
+        if rising:  # sin^2(pi frac), from frac or frac - 1 (exact), the nearer the top
+            sd = ops.sin(ops.where(frac <= 0.5, frac, frac - 1.0) * ops.pi)
+            return self.start + (self.end - self.start) * (sd * sd)
         # Each cycle runs start -> end -> start: (1 + cos(2 pi phase)) / 2 = cos^2(pi frac).
         c = ops.cos(frac * ops.pi)
         return self.end + (self.start - self.end) * (c * c)
@@ -765,7 +820,9 @@ class OneCycle(Schedule):
         out = None
         for i in reversed(range(len(phases))):
             a, b, va, vb = phases[i]
-            if self.anneal == "cosine":
+            if self.anneal == "cosine" and va < vb:  # rising: from the steps done (tf - a exact near a)
+                v = _cos_rise(ops, va, vb, ops.div(tf - a, b - a))
+            elif self.anneal == "cosine":
                 v = _cos_anneal(ops, va, vb, ops.div(b - tf, b - a))
             else:
                 v = (vb - va) * ops.div(tf - a, b - a) + va
@@ -844,6 +901,11 @@ class CosineRestarts(Schedule):
     def _eval(self, t: Any, ops: Ops) -> Any:
         i, local, length = _cycle(ops, t, self.period, self.period_mult)
         top = _times_power(ops, self.start, self.decay, i) if self.decay != 1.0 and self.start != 0.0 else self.start
+        rises = _tops_rise(self.start, self.end, self.decay)
+        if rises is None:
+            return _cos_either(ops, top, self.end, ops.div(length - local, length), ops.div(local, length))
+        if rises:
+            return _cos_rise(ops, top, self.end, ops.div(local, length))
         return _cos_anneal(ops, top, self.end, ops.div(length - local, length))
 
     def _range(self, until: int) -> tuple[float, float]:
@@ -857,6 +919,17 @@ class CosineRestarts(Schedule):
 
     def _breaks(self, until: int) -> list[int]:
         return _cycle_starts(self.period, self.period_mult, until)
+
+
+def _tops_rise(start: float, end: float, decay: float) -> bool | None:
+    """Whether every cycle from ``top = start * decay ** i`` to ``end`` rises (True: ``_cos_rise``),
+    none does (False: ``_cos_anneal``), or the cycles cross ``end`` (None: ``_cos_either``). A cycle
+    with ``top == end`` is flat: ``end`` in either form."""
+    if decay == 1.0 or start == 0.0 or start == end:
+        return start < end or (start == end and decay < 1.0)
+    if decay < 1.0:  # tops fall toward 0
+        return True if start < end else (False if end == 0.0 else None)
+    return False if start > end else None  # tops grow
 
 
 def _cycle_starts(period: int, period_mult: float, until: int) -> list[int]:
@@ -926,7 +999,14 @@ class Restarts(Schedule):
             rem = 1.0 - x
         top = self.start * ops.power(self.decay, i) if self.decay != 1.0 and self.start != 0.0 else self.start
         if self.shape == "cosine":
-            v = _cos_anneal(ops, top, self.end, rem)
+            rises = _tops_rise(self.start, self.end, self.decay)
+            done = ops.div(local, length) if self.k == 1.0 else x  # (1 - rem is not exact near 0)
+            if rises is None:
+                v = _cos_either(ops, top, self.end, rem, done)
+            elif rises:
+                v = _cos_rise(ops, top, self.end, done)
+            else:
+                v = _cos_anneal(ops, top, self.end, rem)
         elif self.shape == "polynomial":
             v = (top - self.end) * ops.power(rem, self.power) + self.end
         else:
@@ -1003,6 +1083,8 @@ class WarmupStableDecay(Schedule):
         r = ops.div(d - done, d)
         if self.shape == "linear":
             dec = self.end * (1.0 - r) + self.peak * r
+        elif self.shape == "cosine" and self.peak < self.end:  # rising: from the steps done
+            dec = _cos_rise(ops, self.peak, self.end, ops.div(done, d))
         elif self.shape == "cosine":
             dec = _cos_anneal(ops, self.peak, self.end, r)
         elif self.shape == "sqrt":

@@ -523,12 +523,14 @@ def hostile_steps(draw: Any, schedule: lk.Schedule, limit: int = 40) -> list[int
 
 
 def mixed_join(n: int) -> lk.Schedule:
-    """A join of ``n`` pieces of 1 to 16 steps: linear (rising and falling), cosine, constant,
-    exponential and polynomial leaves with different parameters (groups of alike leaves), and every
-    sixth a warmup (a composition, alike to none). Deterministic; n <= 300 keeps every value positive."""
+    """A join of ``n`` pieces of 1 to 16 steps: linear (rising and falling), cosine (falling, and rising
+    in every other cosine piece: a group of its own), constant, exponential and polynomial leaves with
+    different parameters (groups of alike leaves), and every sixth a warmup (a composition, alike to
+    none). Deterministic; n <= 300 keeps every value positive."""
     kinds = [
         lambda i: lk.linear(0.01 * (i % 7), 0.3 - 0.01 * (i % 5), 3 + i % 9),
-        lambda i: lk.cosine(0.3 - 0.001 * i, 0.0001 * i, 2 + i % 11),
+        lambda i: (lk.cosine(0.3 - 0.001 * i, 0.0001 * i, 2 + i % 11) if i % 4 == 3
+                   else lk.cosine(0.0001 * i, 0.3 - 0.001 * i, 2 + i % 11)),
         lambda i: lk.constant(0.02 + 0.0003 * i),
         lambda i: lk.exponential(0.3 - 0.0004 * i, 0.9, 1 + i % 3),
         lambda i: lk.polynomial(0.25, 0.0001 * i, 4 + i % 6, power=2.0),
