@@ -2,7 +2,13 @@ r"""Leaf schedules: one formula each, written once against the ``Ops`` table.
 
 Cosine curves use the half-angle form :math:`(1 + \cos \pi x)/2 = \sin^2(\tfrac{\pi}{2}(1 - x))`
 with the *remaining* fraction ``(steps - t) / steps`` computed exactly, so the value keeps full
-relative precision near the end of a long decay where ``(1 + cos x) / 2`` loses it.
+relative precision near the end of a long decay where ``(1 + cos x) / 2`` loses it. A curve rising
+from ``start`` to ``end`` (``start < end``) is written the other way round,
+:math:`\mathrm{start} + (\mathrm{end} - \mathrm{start}) \sin^2(\tfrac{\pi}{2} x)` from the progress
+``x`` computed exactly (the steps done), so it keeps its relative precision near ``start``, where the
+falling form would cancel to ulps of the amplitude. Which form is static (from ``start``/``end``; a
+join's gathered group shares it; restart cycles whose tops cross ``end`` choose per cycle), and a
+falling curve's bits are those of the falling form.
 """
 
 from __future__ import annotations

@@ -17,14 +17,16 @@ import lrkit as lk
 
 
 def _many(n: int) -> lk.Schedule:
-    """n pieces of 1 to 9 steps: linear, cosine and constant leaves with different parameters (three
-    groups), a warmup and a nested join (evaluated on their own), ending in a constant."""
+    """n pieces of 1 to 9 steps: linear, rising cosine, constant and falling cosine leaves with
+    different parameters (four groups: whether a cosine rises is a setting of its group), a warmup and
+    a nested join (evaluated on their own), ending in a constant."""
     kinds = [
         lambda i: lk.linear(0.3 - 0.0001 * i, 0.01 + 0.0001 * i, 2 + i % 7),
-        lambda i: lk.cosine(0.05 + 0.0001 * i, 0.3, 3 + i % 5),
+        lambda i: lk.cosine(0.05 + 0.00005 * i, 0.3, 3 + i % 5),
         lambda i: lk.constant(0.1 + 0.0001 * i),
+        lambda i: lk.cosine(0.3, 0.02 + 0.00005 * i, 2 + i % 6),
     ]
-    pieces = [kinds[i % 3](i) for i in range(n - 1)] + [lk.constant(0.02)]
+    pieces = [kinds[i % 4](i) for i in range(n - 1)] + [lk.constant(0.02)]
     pieces[n // 3] = lk.warmup(lk.cosine(0.3, 0.0, 6), 3)
     pieces[n // 2] = lk.join([lk.constant(0.1), lk.linear(0.1, 0.0, 4)], [2])
     lengths = [1 + (i * 5) % 9 for i in range(n - 1)]
