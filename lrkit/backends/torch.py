@@ -797,7 +797,8 @@ class LRScheduler(_ClosedFormScheduler):
     product of the reductions so far. Report one metric per evaluation with :meth:`report`, or
     with ``.step(metric)`` (a float or a 0-d floating tensor), which is what Lightning calls for
     ``{"scheduler": sched, "monitor": "val_loss", "reduce_on_plateau": True}``. One plateau state
-    is shared by every param group (the ``lr`` passed to its ``eps`` rule is group 0's). A
+    is shared by every param group (its ``eps`` rule sees the largest group's value: a group frozen at
+    lr 0 does not block the others' reductions, as in torch). A
     plateau scheduler checkpointed a second time, steps later, without ever receiving a metric
     warns: Lightning with ``"monitor"`` but without ``"reduce_on_plateau": True`` never passes one.
 
@@ -972,7 +973,9 @@ class LRScheduler(_ClosedFormScheduler):
                     f"Received: a tensor of shape {tuple(metric.shape)}"
                 )
             metric = metric.detach().reshape(()).item()
-        current = self._values(max(self.last_epoch, 0))[0]
+        # The eps rule sees the largest group's value: torch applies it per group, so a group that
+        # cannot change (frozen at lr 0, or below eps) must not keep the others from being reduced.
+        current = max(self._values(max(self.last_epoch, 0)))
         self._plateau_state = self.plateau.update(self._plateau_state, metric, current)
         self._apply()
 

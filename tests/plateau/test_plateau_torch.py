@@ -51,6 +51,22 @@ def test_same_lrs_as_native(kw, metrics, lr0):
         assert sched.get_last_lr()[0] == pytest.approx(native.get_last_lr()[0], rel=1e-12, abs=0)
 
 
+@pytest.mark.parametrize("lrs", [[0.0, 1e-3], [0.0, 0.1, 1e-3], [1e-3, 0.0], [5e-9, 0.1]])
+def test_groups_reduce_as_native_when_a_group_cannot(lrs):
+    # torch applies the eps rule per group: a frozen group (lr 0) or one whose change is below eps
+    # stays, the others are reduced. One shared scale must not be blocked by such a group.
+    nat_opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs])
+    native = torch.optim.lr_scheduler.ReduceLROnPlateau(nat_opt, patience=0, factor=0.5)
+    opt = _opt(1.0, groups=len(lrs))
+    sched = LRScheduler(opt, [lk.constant(lr) for lr in lrs], plateau=lk.from_torch(native))
+    for m in [1.0, 1.0, 0.5, 0.7, 0.7, 0.7, 0.7]:
+        native.step(m)
+        sched.report(m)
+        want = [g["lr"] for g in nat_opt.param_groups]
+        assert [g["lr"] for g in opt.param_groups] == pytest.approx(want, rel=1e-12, abs=1e-8)
+    assert max(want) < max(lrs) / 16
+
+
 def test_from_torch_copies_every_setting():
     native = torch.optim.lr_scheduler.ReduceLROnPlateau(
         _opt(0.1), mode="max", factor=0.3, patience=4, threshold=0.01, threshold_mode="abs",
