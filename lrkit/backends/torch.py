@@ -567,6 +567,14 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
             )
         state = _from_format_1(state_dict)
         fmt = state.get("format")
+        if fmt is None and "base_lrs" in state and "last_epoch" in state:
+            raise ValueError(
+                f"{owner}: `state_dict` is a torch scheduler's state (it has 'base_lrs'), not lrkit's: "
+                "lrkit cannot read a native scheduler's checkpoint. To continue a native run, port the "
+                "scheduler and start at its step: LRScheduler(optimizer, lk.from_torch(native_scheduler), "
+                "last_epoch=state['last_epoch'] - 1). Received: last_epoch="
+                f"{state['last_epoch']!r}, keys={sorted(map(str, state))}"
+            )
         if fmt != _FORMAT:
             raise ValueError(
                 f"{owner}: `state_dict` is not in this lrkit's checkpoint format {_FORMAT} (lrkit "

@@ -398,6 +398,28 @@ def test_hyperparameter_checkpoint_is_not_an_lr_checkpoint() -> None:
         h.load_state_dict(LRScheduler(_sgd(), lk.constant(0.1)).state_dict())
 
 
+def test_a_native_torch_checkpoint_is_refused_with_the_way_to_continue_it() -> None:
+    native_opt = _sgd()
+    native = torch.optim.lr_scheduler.CosineAnnealingLR(native_opt, T_max=10, eta_min=0.01)
+    for _ in range(3):
+        native_opt.step()
+        native.step()
+    opt = _sgd()
+    sched = LRScheduler(opt, lk.from_torch(native))
+    with pytest.raises(ValueError, match=r"a torch scheduler's state .*last_epoch=state\['last_epoch'\] - 1\)"):
+        sched.load_state_dict(native.state_dict())
+    assert sched.last_epoch == 0 and opt.param_groups[0]["lr"] == 1.0
+    # ... and the way it names continues the native run.
+    opt = _sgd()
+    sched = LRScheduler(opt, lk.from_torch(native), last_epoch=native.state_dict()["last_epoch"] - 1)
+    for _ in range(12):
+        assert opt.param_groups[0]["lr"] == pytest.approx(native_opt.param_groups[0]["lr"], rel=1e-12)
+        opt.step()
+        sched.step()
+        native_opt.step()
+        native.step()
+
+
 # -- a plateau that never hears a metric ------------------------------------------------------------
 
 

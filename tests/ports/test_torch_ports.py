@@ -267,6 +267,55 @@ def test_one_cycle_lr(
     assert s(10 * total) == s(total)  # the port holds where torch stops
 
 
+@settings(max_examples=min(settings.default.max_examples, 25))
+@given(
+    st.integers(3, 40),
+    st.floats(0.05, 0.95),
+    st.sampled_from(["cos", "linear"]),
+    st.booleans(),
+    st.floats(0.5, 0.9),
+    st.floats(0.9, 0.99),
+    st.booleans(),
+)
+def test_one_cycle_momentum_is_a_one_cycle_with_swapped_ends(
+    total: int, pct: float, anneal: str, three: bool, base: float, high: float, adam: bool
+) -> None:
+    # OneCycleLR cycles momentum (Adam's beta1) by default, against the lr; the port is the lr
+    # curve, and docs/porting.md gives the momentum one: a one_cycle from `high` down to `base` and
+    # back (div_factor < 1, final_div_factor 1), driven by HyperparameterScheduler.
+    from lrkit.backends.torch import HyperparameterScheduler
+
+    e1 = float(pct * total) - 1
+    e2 = float(2 * pct * total) - 2
+    assume(e1 > 0 and (total - 1 > e1 if not three else (e2 > e1 and total - 1 > e2)))
+    key = "beta1" if adam else "momentum"
+
+    def opt() -> Any:
+        p = [torch.zeros(2, requires_grad=True)]
+        return torch.optim.AdamW(p, lr=0.1) if adam else torch.optim.SGD(p, lr=0.1, momentum=0.9)
+
+    def value(o: Any) -> float:
+        g = o.param_groups[0]
+        return float(g["betas"][0] if adam else g["momentum"])
+
+    nat_opt, mine_opt = opt(), opt()
+    native = L.OneCycleLR(nat_opt, 0.1, total_steps=total, pct_start=pct, anneal_strategy=anneal,
+                          three_phase=three, base_momentum=base, max_momentum=high)
+    mine = HyperparameterScheduler(mine_opt, key, lk.one_cycle(
+        base, total, pct_start=pct, div_factor=base / high, final_div_factor=1.0,
+        anneal="cosine" if anneal == "cos" else "linear", three_phase=three,
+    ))
+    want, got = [], []
+    for _ in range(total):
+        want.append(value(nat_opt))
+        got.append(value(mine_opt))
+        nat_opt.step()
+        native.step()
+        mine_opt.step()
+        mine.step()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
 @SWEEP
 @given(lrs_st, st.integers(0, 2), st.floats(0.0, 1.0), st.integers(0, 25), st.sampled_from(["cos", "linear"]))
 def test_swalr(lrs: list[float], g: int, swa: float, epochs: int, strategy: str) -> None:
