@@ -181,17 +181,23 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             **kwargs,
         )
         # Validate everything now (lrkit's messages), with the direction resolved later.
-        _Plateau(
-            mode="min",
-            factor=factor,
-            patience=patience,
-            threshold=abs(E.real(owner, "min_delta", min_delta)),
-            threshold_mode="abs",
-            cooldown=cooldown,
-            min_lr=min_lr,
-            eps=0.0,
-            convention="keras",
-        )
+        try:
+            _Plateau(
+                mode="min",
+                factor=factor,
+                patience=patience,
+                threshold=abs(E.real(owner, "min_delta", min_delta)),
+                threshold_mode="abs",
+                cooldown=cooldown,
+                min_lr=min_lr,
+                eps=0.0,
+                convention="keras",
+            )
+        except (TypeError, ValueError) as err:
+            core = "ReduceOnPlateau: "
+            if str(err).startswith(core):  # name the class the user built, not the core one
+                raise type(err)(f"{owner}: {str(err)[len(core):]}") from None
+            raise
         self.plateau: _Plateau | None = None
         # Float learning rates: the state per optimizer (lrkit schedules keep theirs in a variable).
         self._floats: dict[int, tuple[dict[str, Any] | None, float]] = {}

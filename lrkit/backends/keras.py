@@ -63,8 +63,16 @@ def _schedule_arg(owner: str, schedule: Any, total_steps: Any = None) -> Schedul
         from lrkit._time import resolve
 
         return resolve(owner, schedule, total_steps)  # type: ignore[no-any-return]
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        hint = "; port a Keras schedule with lrkit.from_keras(schedule)"
+    elif E._is_real(schedule):
+        hint = f"; a constant rate is lrkit.constant({schedule!r})"
+    elif isinstance(schedule, dict):
+        hint = "; rebuild a saved schedule with lrkit.from_config(config)"
+    else:
+        hint = ""
     raise TypeError(
-        f"{owner}: `schedule` must be an lrkit schedule (e.g. lrkit.cosine(...)). "
+        f"{owner}: `schedule` must be an lrkit schedule (e.g. lrkit.cosine(...){hint}). "
         f"Received: schedule={schedule!r} of type {type(schedule).__name__}"
     )
 

@@ -88,8 +88,17 @@ def schedule(s: Schedule, *, total_steps: int | None = None) -> Callable[[Any], 
       [1.0, 0.5, 0.0, 0.0]
     """
     if not isinstance(s, Schedule):
+        if callable(s):
+            hint = (
+                " (an optax schedule function cannot be read back: port it by name with "
+                "lrkit.from_optax(name, *args, **kwargs))"
+            )
+        elif isinstance(s, (int, float)) and not isinstance(s, bool):
+            hint = f" (a constant rate is lrkit.constant({s!r}), or pass the number to optax itself)"
+        else:
+            hint = ""
         raise TypeError(
-            f"schedule: `s` must be an lrkit schedule. Received: s={s!r} of type {type(s).__name__}"
+            f"schedule: `s` must be an lrkit schedule{hint}. Received: s={s!r} of type {type(s).__name__}"
         )
     from lrkit._time import resolve
 

@@ -417,6 +417,13 @@ def test_adam_beta_1_schedule_in_optimizer_apply() -> None:
 def test_bad_arguments_name_the_argument() -> None:
     with pytest.raises(TypeError, match=r"`schedule` must be an lrkit schedule.*Received: schedule=0.1"):
         lkk.LearningRateSchedule(0.1)  # type: ignore[arg-type]
+    # What the user most likely meant, named in the message: a constant, a port, a config.
+    with pytest.raises(TypeError, match=r"lrkit.constant\(0.1\)"):
+        lkk.LearningRateSchedule(0.1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"lrkit.from_keras\(schedule\).*Received: schedule=.* of type CosineDecay"):
+        lkk.LearningRateSchedule(keras.optimizers.schedules.CosineDecay(0.1, 100))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"lrkit.from_config\(config\)"):
+        lkk.LearningRateSchedule(SCHEDULE.to_config())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"`gradient_accumulation_steps`.*Received: gradient_accumulation_steps=0"):
         lkk.LearningRateSchedule(SCHEDULE, gradient_accumulation_steps=0)
     with pytest.raises(ValueError, match="gradient_accumulation_steps"):

@@ -253,10 +253,14 @@ def test_missing_key_and_nonfinite_metric():
     ({"cooldown": 0.5}, ValueError, "`cooldown` must be"),  # not a whole number (SPEC 7)
     ({"cooldown": "1"}, TypeError, "`cooldown` must be"),
     ({"monitor": 3}, TypeError, "`monitor` must be"),
+    ({"factor": 0.0}, ValueError, "`factor` must be"),
+    ({"patience": True}, TypeError, "`patience` must be"),
 ])
 def test_bad_arguments(kw, exc, match):
-    with pytest.raises(exc, match=match):
+    with pytest.raises(exc, match=match) as info:
         ReduceLROnPlateau(**kw)
+    # The message names the class the user built (not lrkit's core ReduceOnPlateau it validates with).
+    assert str(info.value).startswith("ReduceLROnPlateau"), str(info.value)
 
 
 def test_schedule_traced_before_the_callback_is_rebuilt():
