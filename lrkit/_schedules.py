@@ -67,10 +67,10 @@ def _cos_either(ops: Ops, top: Any, end: Any, remaining: Any, done: Any) -> Any:
     """``_cos_anneal`` where ``top >= end`` and ``_cos_rise`` where ``top < end``, for a ``top`` that
     changes with the step (a restart cycle's ``start * decay ** i`` crossing ``end``); each element
     gets exactly the bits of its form, with one ``sin``."""
-    rises = top < end
-    s = ops.sin(ops.where(rises, done, remaining) * (ops.pi / 2.0))
-    w = s * s
-    return ops.where(rises, top + (end - top) * w, end + (top - end) * w)
+    s = ops.sin(ops.where(top < end, done, remaining) * (ops.pi / 2.0))
+    # min + |top - end| w: `top + (end - top) w` where rising, `end + (top - end) w` where not (the two
+    # differences round alike but for the sign).
+    return ops.minimum(top, end) + ops.maximum(top - end, end - top) * (s * s)
 
 
 def _duration0(owner: str, name: str, v: Any) -> Any:
@@ -1157,8 +1157,10 @@ def cosine(start: float, end: float, steps: int) -> Schedule:
 
     .. math:: v(t) = \mathrm{end} + (\mathrm{start} - \mathrm{end})\,\frac{1 + \cos(\pi \min(t, T)/T)}{2}
 
-    Evaluated as :math:`\sin^2(\tfrac{\pi}{2}(T - t)/T)`, which keeps full relative precision near
-    the end of a long decay. Unlike torch ``CosineAnnealingLR`` it holds ``end`` past ``steps``
+    A decay is evaluated as :math:`\mathrm{end} + (\mathrm{start} - \mathrm{end}) \sin^2(\tfrac{\pi}{2}(T - t)/T)`,
+    which keeps full relative precision near the end of a long decay; a rise (``start < end``) as
+    :math:`\mathrm{start} + (\mathrm{end} - \mathrm{start}) \sin^2(\tfrac{\pi}{2} t/T)`, which keeps it
+    near its start. Unlike torch ``CosineAnnealingLR`` it holds ``end`` past ``steps``
     (``cosine_wave`` is the curve that rises again).
 
     Args:
