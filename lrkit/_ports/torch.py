@@ -104,9 +104,9 @@ def from_torch(scheduler: Any, *, group: int = 0, steps_per_epoch: int | None = 
       >>> lk.from_torch(torch.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.5))
       step(0.1, 0.5, 30)
     """
-    if type(scheduler).__module__.startswith("lrkit.") and hasattr(scheduler, "schedules"):
+    if _is_lrkit(scheduler):
         # lrkit's own torch adapter: its schedules are already the curves.
-        own = scheduler.schedules[_group(group, scheduler.optimizer)]
+        own = _lrkit_curve(scheduler, _group(group, scheduler.optimizer), "scheduler")
         if steps_per_epoch is not None:
             own = per_epoch(own, E.positive_int(_OWNER, "steps_per_epoch", steps_per_epoch))
         return own
@@ -135,6 +135,36 @@ def from_torch(scheduler: Any, *, group: int = 0, steps_per_epoch: int | None = 
 
 
 # -- recognising schedulers -------------------------------------------------------------------
+
+#: The kind given to lrkit's own ``lrkit.backends.torch.LRScheduler`` (absolute values, like
+#: ``_ABSOLUTE``: it overwrites the group lr at every step).
+_LRKIT = "lrkit LRScheduler"
+
+
+def _is_lrkit(obj: Any) -> bool:
+    return type(obj).__module__ == "lrkit.backends.torch" and hasattr(obj, "schedules")
+
+
+def _lrkit_curve(s: Any, g: int, where: str) -> Schedule:
+    """The lr curve lrkit's torch ``LRScheduler`` writes into group ``g``.
+
+    Its schedule for the group, times the group's ``lr_scale`` when one schedule drives every
+    group (the adapter applies it then). A ``HyperparameterScheduler`` drives another entry.
+    """
+    if type(s).__name__ != "LRScheduler":
+        raise TypeError(
+            f"{_OWNER}: `{where}` is lrkit's {type(s).__name__}, which drives "
+            f"{getattr(s, 'name', 'another entry')!r}, not the learning rate; its schedules are "
+            f"`.schedules`. Received: {where}={s!r}"
+        )
+    own = s.schedules[g]
+    scale = s.optimizer.param_groups[g].get("lr_scale")
+    if s._single and scale is not None:
+        factor = _num(_LRKIT, "param_groups[group]['lr_scale']", scale)
+        if factor != 1.0:
+            own = factor * own
+    return own
+
 
 
 def _kind(obj: Any, where: str) -> str:
@@ -252,6 +282,10 @@ def _port(s: Any, kind: str, g: int, *, role: str, base: float | None) -> Schedu
         if role != "alone":
             raise _refuse(kind, "a ChainedScheduler nested in another composite scheduler")
         return _chained(s, g)
+    if kind == _LRKIT:
+        # Absolute values at every step; a later child of a SequentialLR is entered through its
+        # _get_closed_form_lr at local step 0, which is the schedule's value there too.
+        return _lrkit_curve(s, g, f"{kind} child")
     own_base = _num(kind, "base_lrs[group]", s.base_lrs[g]) if hasattr(s, "base_lrs") else None
     if kind in _MULTIPLICATIVE:
         start = own_base if role in ("alone", "restart") else base
@@ -493,7 +527,8 @@ def _children(s: Any, kind: str) -> list[tuple[Any, str]]:
         if id(child) in seen:
             raise _refuse(kind, f"scheduler {i} appears twice (it would be stepped twice)")
         seen.add(id(child))
-        out.append((child, _kind(child, f"scheduler._schedulers[{i}]")))
+        where = f"scheduler._schedulers[{i}]"
+        out.append((child, _LRKIT if _is_lrkit(child) else _kind(child, where)))
     if not out:
         raise _refuse(kind, "no schedulers")
     return out
@@ -529,7 +564,7 @@ def _chained(s: Any, g: int) -> Schedule:
     for i, (_, child_kind) in enumerate(children):
         if child_kind in _COMPOSITE:
             raise _refuse(kind, f"child {i} is a {child_kind}: nested composites are not supported")
-    absolute = [i for i, (_, k) in enumerate(children) if k in _ABSOLUTE]
+    absolute = [i for i, (_, k) in enumerate(children) if k in _ABSOLUTE or k == _LRKIT]
     if absolute:
         i = absolute[-1]
         if i != len(children) - 1:

@@ -931,6 +931,14 @@ class LRScheduler(_ClosedFormScheduler):
                 entries[i] = (f"param_groups[{i}]['lr'] / lr_scale", v / scale)
         return entries
 
+    def _get_closed_form_lr(self) -> list[float]:
+        # What torch's SequentialLR writes, bypassing _write, when it enters this scheduler at a
+        # milestone: the values _write would write (one shared schedule times each lr_scale).
+        values = self._values(self.last_epoch)
+        if self._single:
+            values = [v * g["lr_scale"] if "lr_scale" in g else v for v, g in zip(values, self.optimizer.param_groups)]
+        return values
+
     def _float_entries(self) -> list[str]:
         return [
             f"param_groups[{i}]['lr']"

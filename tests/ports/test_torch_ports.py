@@ -492,6 +492,58 @@ def test_round_trip_through_the_lrkit_torch_adapter() -> None:
     assert lk.from_torch(sched, group=1) == schedules[1]
 
 
+def _lr_loop(opt: Any, sched: Any, n: int) -> np.ndarray:
+    out = []
+    for _ in range(n):
+        out.append([float(pg["lr"]) for pg in opt.param_groups])
+        opt.step()
+        sched.step()
+    return np.asarray(out)
+
+
+def test_lrkit_schedulers_inside_torch_composites_are_ported() -> None:
+    # A native warmup before lrkit's adapter in a SequentialLR (torch enters the adapter through
+    # _get_closed_form_lr at its milestone), on groups where one holds lr_scale; and the adapter as
+    # the last, absolute child of a ChainedScheduler.
+    from lrkit.backends.torch import LRScheduler
+
+    def opt() -> Any:
+        groups = [{"params": [torch.zeros(2, requires_grad=True)]}, {"params": [torch.zeros(2, requires_grad=True)], "lr_scale": 0.5}]
+        return torch.optim.SGD(groups, lr=0.1)
+
+    body = lk.cosine(0.1, 0.001, 10)
+    o = opt()
+    seq = L.SequentialLR(o, [L.LinearLR(o, 0.1, 1.0, 3), LRScheduler(o, body)], [3])
+    ports = [lk.from_torch(seq, group=g) for g in range(2)]
+    assert ports[0] == lk.join([lk.linear(0.01, 0.1, 3), body], [3])
+    native = _lr_loop(o, seq, 20)
+    np.testing.assert_allclose(native, np.stack([p(np.arange(20)) for p in ports], axis=1), rtol=1e-12, atol=1e-15)
+    assert native[3, 1] == pytest.approx(0.05)  # the milestone step is scaled like the others
+
+    o = opt()
+    chained = L.ChainedScheduler([L.ExponentialLR(o, 0.5), LRScheduler(o, [body, lk.constant(0.02)])])
+    ports = [lk.from_torch(chained, group=g) for g in range(2)]
+    assert ports == [body, lk.constant(0.02)]  # a list is applied as given, lr_scale or not
+    np.testing.assert_allclose(_lr_loop(o, chained, 15), np.stack([p(np.arange(15)) for p in ports], axis=1), rtol=1e-12)
+
+    o = opt()
+    with pytest.raises(lk.ScheduleError, match=r"lrkit LRScheduler \(child 0\) overwrites the lr"):
+        lk.from_torch(L.ChainedScheduler([LRScheduler(o, body), L.ExponentialLR(o, 0.5)]))
+
+
+def test_lrkit_adapter_ports_with_its_lr_scale_and_a_hyperparameter_scheduler_is_refused() -> None:
+    from lrkit.backends.torch import HyperparameterScheduler, LRScheduler
+
+    groups = [{"params": [torch.zeros(2, requires_grad=True)], "lr_scale": 0.25}, {"params": [torch.zeros(2, requires_grad=True)]}]
+    o = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
+    s = lk.linear(0.1, 0.0, 8)
+    sched = LRScheduler(o, s)
+    assert [lk.from_torch(sched, group=g) for g in range(2)] == [0.25 * s, s]
+    np.testing.assert_allclose(_lr_loop(o, sched, 10)[:, 0], 0.25 * s(np.arange(10)), rtol=1e-12)
+    with pytest.raises(TypeError, match="HyperparameterScheduler, which drives 'momentum', not the learning rate"):
+        lk.from_torch(HyperparameterScheduler(o, "momentum", lk.constant(0.9)))
+
+
 # -- refusals ---------------------------------------------------------------------------------------
 
 
