@@ -20,6 +20,7 @@ from schedule_strategies import COMPOSITIONS, LEAVES, RECIPES, leaf, probe_steps
 
 import lrkit as lk
 from lrkit._base import _REGISTRY
+from lrkit._ops import NumpyOps
 
 need("core")
 
@@ -143,3 +144,23 @@ def test_cosine_wave_restart_follows_the_native_cycle_at_far_phases(steps: int, 
     s = lk.cosine_wave(0.0, 1.0, steps, cycles=cycles, restart=True)
     probes = _near_whole_phases(steps, cycles, 2**31 - 1, 40)
     check_against_reference(s, [p + d for p in probes for d in (-1, 0, 1)])
+
+
+class _Float32Branches(NumpyOps):
+    """numpy in float64 reporting float32's epsilon: runs the branches a float32 table takes (Keras on
+    a torch ``mps`` device, which has no float64) with float64 arithmetic, to check their math."""
+
+    def eps(self, x: object) -> float:
+        return 2.0**-23
+
+
+@pytest.mark.parametrize("restart", [False, True])
+@pytest.mark.parametrize(("start", "end"), [(0.3, 0.01), (0.0, 1.0), (0.01, 0.3)])
+def test_cosine_wave_float32_branches_rising_and_falling(start: float, end: float, restart: bool) -> None:
+    # The phase is snapped to whole cycles (restart) and taken mod 1 in floats there; rising waves use
+    # the distance to the top. The reference's values, restarts (every 12 steps) included.
+    s = lk.cosine_wave(start, end, 30, cycles=2.5, restart=restart)
+    steps = list(range(400))
+    got = np.asarray(s._eval(np.asarray(steps, dtype=np.float64), _Float32Branches()), dtype=np.float64)
+    want = np.array([evaluate_config(s.to_config(), t) for t in steps])
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
