@@ -235,7 +235,8 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
             if _is_compiling():
                 seen[0] = True
 
-        handles = [self.optimizer.register_step_pre_hook(_compile_probe)]
+        owner = _hook_owner(self._owner, self.optimizer)
+        handles = [owner.register_step_pre_hook(_compile_probe)]
         if self.clock == "optimizer":
 
             def _after_update(optimizer: Any, args: Any, kwargs: Any) -> None:
@@ -246,7 +247,7 @@ class _ClosedFormScheduler(_torch_sched.LRScheduler):
                 else:
                     _advance(me)
 
-            handles.append(self.optimizer.register_step_post_hook(_after_update))
+            handles.append(owner.register_step_post_hook(_after_update))
         self._hooks = [*handles, weakref.finalize(self, _remove_all, handles)]
 
     def _on_update(self) -> None:
@@ -712,6 +713,29 @@ def _from_format_1(state: dict[str, Any]) -> dict[str, Any]:
         return state
     kind = "HyperparameterScheduler" if "name" in keys else "LRScheduler"
     return {**state, "format": _FORMAT, "kind": kind, "lrkit_version": "0.1.0", "clock": "scheduler"}
+
+
+def _hook_owner(owner: str, optimizer: Any) -> Any:
+    """The optimizer whose step hooks run: ``optimizer``, or the one a wrapper steps.
+
+    A wrapper that subclasses ``Optimizer`` without running its ``__init__`` (accelerate's
+    ``AcceleratedOptimizer``, which HF Trainer callbacks receive too) has no hook tables of its own;
+    its ``.optimizer`` is the torch optimizer it steps (and whose ``param_groups`` it shares).
+    """
+    inner = optimizer
+    for _ in range(8):  # wrappers of wrappers, never a cycle
+        if hasattr(inner, "_optimizer_step_post_hooks"):
+            return inner
+        nxt = getattr(inner, "optimizer", None)
+        if not isinstance(nxt, Optimizer) or nxt is inner:
+            break
+        inner = nxt
+    raise TypeError(
+        f"{owner}: `optimizer` is a {type(optimizer).__name__} without torch's step hooks (it did not run "
+        "torch.optim.Optimizer.__init__) and wraps no optimizer that has them (as `.optimizer`); build the "
+        "scheduler on the torch optimizer itself. "
+        f"Received: optimizer of type {type(optimizer).__name__}"
+    )
 
 
 def _advance(ref: Any) -> None:

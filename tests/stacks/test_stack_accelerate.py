@@ -43,16 +43,20 @@ def _record_updates(opt: Any) -> list[float]:
 
 
 def _run(accelerator: Any, clock: str, n_batches: int, *, state_dir: Any = None, resume_from: Any = None,
-         save_at: int | None = None, skip: int = 0) -> list[float]:
+         save_at: int | None = None, skip: int = 0, after_prepare: bool = False) -> list[float]:
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.0)
     lrs = _record_updates(opt)
-    sched = LRScheduler(opt, SCHEDULE, clock=clock)
     g = torch.Generator().manual_seed(1)
     data = torch.utils.data.TensorDataset(torch.randn(n_batches * 2, 3, generator=g), torch.randn(n_batches * 2, 1, generator=g))
     loader = torch.utils.data.DataLoader(data, batch_size=2)
-    model, opt, loader, sched = accelerator.prepare(model, opt, loader, sched)
+    if after_prepare:  # the scheduler built on accelerate's AcceleratedOptimizer, then prepared
+        model, opt, loader = accelerator.prepare(model, opt, loader)
+        sched = accelerator.prepare(LRScheduler(opt, SCHEDULE, clock=clock))
+    else:
+        sched = LRScheduler(opt, SCHEDULE, clock=clock)
+        model, opt, loader, sched = accelerator.prepare(model, opt, loader, sched)
     if resume_from is not None:
         accelerator.load_state(str(resume_from))
         loader = accelerator.skip_first_batches(loader, skip)  # the batches the first run consumed
@@ -83,6 +87,15 @@ def _fresh_accelerate_state() -> Any:
 def test_accelerate_prepare_and_accumulate_follow_real_updates(tmp_path: Any, clock: str) -> None:
     acc = accelerate.Accelerator(cpu=True, gradient_accumulation_steps=3)
     lrs = _run(acc, clock, n_batches=3 * 8)
+    assert lrs == pytest.approx([expected(t) for t in range(8)], rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("clock", ["scheduler", "optimizer"])
+def test_a_scheduler_built_on_the_prepared_optimizer(tmp_path: Any, clock: str) -> None:
+    # accelerate's AcceleratedOptimizer (also what HF Trainer callbacks receive) wraps the optimizer
+    # without torch's step-hook tables: the hooks go on the optimizer it wraps, which really steps.
+    acc = accelerate.Accelerator(cpu=True, gradient_accumulation_steps=2)
+    lrs = _run(acc, clock, n_batches=2 * 8, after_prepare=True)
     assert lrs == pytest.approx([expected(t) for t in range(8)], rel=1e-12, abs=1e-15)
 
 
