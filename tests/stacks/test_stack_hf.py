@@ -19,7 +19,7 @@ torch = need("torch")
 transformers = need("transformers")
 
 import lrkit as lk  # noqa: E402
-from lrkit.backends.torch import LRScheduler  # noqa: E402
+from lrkit.backends.torch import HyperparameterScheduler, LRScheduler  # noqa: E402
 
 PEAK, FLOOR, WARM, TOTAL = 0.05, 0.005, 3, 12
 
@@ -134,3 +134,28 @@ def test_hf_trainer_plateau_from_evaluation_and_resume(tmp_path: Any) -> None:
     _trainer(tmp_path / "run", resumed, plateau=lk.ReduceOnPlateau(**kw), save_strategy="no",
              **evaluation).train(resume_from_checkpoint=str(ckpt))
     assert resumed.lrs == full.lrs[6:]
+
+
+class Beta1(Recorder):
+    """README's recipe: Adam's beta1 driven from a callback, built where the Trainer's step is known.
+
+    The Trainer checkpoints only its own lr_scheduler, so the HyperparameterScheduler starts at the
+    restored global step; the callback's optimizer is accelerate's AcceleratedOptimizer.
+    """
+
+    def on_train_begin(self, args, state, control, optimizer=None, **kw):  # type: ignore[no-untyped-def]
+        self.hp = HyperparameterScheduler(optimizer, "beta1", lk.linear(0.8, 0.95, TOTAL), clock="optimizer",
+                                          last_epoch=state.global_step - 1)
+
+    def on_pre_optimizer_step(self, args, state, control, optimizer=None, **kw):  # type: ignore[no-untyped-def]
+        self.lrs.append(float(optimizer.param_groups[0]["betas"][0]))
+
+
+def test_hf_trainer_beta1_from_a_callback_resumes_at_the_restored_step(tmp_path: Any) -> None:
+    want = [0.8 + 0.15 * t / TOTAL for t in range(TOTAL)]
+    first = Beta1()
+    _trainer(tmp_path / "run", first, save_strategy="steps", save_steps=5).train()
+    assert first.lrs == pytest.approx(want, rel=1e-12)
+    resumed = Beta1()
+    _trainer(tmp_path / "run", resumed, save_strategy="no").train(resume_from_checkpoint=str(tmp_path / "run" / "checkpoint-5"))
+    assert resumed.lrs == pytest.approx(want[5:], rel=1e-12)
