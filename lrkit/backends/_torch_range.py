@@ -42,6 +42,13 @@ _STEP_HOOK_DICTS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks")
 
 @contextlib.contextmanager
 def _step_hooks_suspended(optimizer: torch.optim.Optimizer) -> Iterator[None]:
+    # A wrapper without hook tables of its own (accelerate's AcceleratedOptimizer) steps the
+    # optimizer it holds as `.optimizer`, whose hooks run: hide those.
+    for _ in range(8):
+        inner = getattr(optimizer, "optimizer", None)
+        if hasattr(optimizer, _STEP_HOOK_DICTS[1]) or not isinstance(inner, torch.optim.Optimizer) or inner is optimizer:
+            break
+        optimizer = inner
     saved = {n: getattr(optimizer, n) for n in _STEP_HOOK_DICTS if isinstance(getattr(optimizer, n, None), OrderedDict)}
     for name in saved:
         setattr(optimizer, name, OrderedDict())

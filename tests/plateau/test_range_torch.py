@@ -246,3 +246,27 @@ def test_step_hooks_do_not_see_the_test():
     handle.remove()
     _train(model, opt, batches, 1)
     assert len(calls) == 4 and sched.last_epoch == 5
+
+
+def test_step_hooks_do_not_see_the_test_through_an_accelerate_optimizer():
+    """accelerate's AcceleratedOptimizer has no hook tables: those of the optimizer it wraps are hidden."""
+    accelerate = helpers.need("accelerate")
+    from accelerate.state import AcceleratorState, GradientState, PartialState
+
+    import lrkit as lk
+    from lrkit.backends.torch import LRScheduler
+
+    try:
+        acc = accelerate.Accelerator(cpu=True)
+        x, y = _data()
+        model = torch.nn.Linear(4, 1)
+        model, opt = acc.prepare(model, torch.optim.SGD(model.parameters(), lr=1.0))
+        assert not hasattr(opt, "_optimizer_step_post_hooks")
+        sched = LRScheduler(opt, lk.linear(0.1, 0.0, 100), clock="optimizer")
+        batches = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 256, 32)]
+        lr_range_test(model, opt, F.mse_loss, batches, start=1e-4, end=1.0, steps=12)
+        assert sched.last_epoch == 0 and opt.param_groups[0]["lr"] == 0.1
+    finally:
+        AcceleratorState._reset_state(True)
+        GradientState._reset_state()
+        PartialState._reset_state()
