@@ -96,8 +96,16 @@ def _check_schedules(owner: str, schedule: Any, n_groups: int) -> tuple[tuple[Sc
                 f"group ({n_groups}). Received: a list of {len(schedule)} schedule(s)"
             )
         return tuple(schedule), False
+    if isinstance(schedule, (_torch_sched.LRScheduler, _torch_sched.ReduceLROnPlateau)):
+        hint = " (port a torch scheduler with lrkit.from_torch(scheduler); a ReduceLROnPlateau goes to `plateau=`)"
+    elif isinstance(schedule, numbers.Real) and not isinstance(schedule, bool):
+        hint = f" (a constant rate is lrkit.constant({schedule!r}))"
+    elif isinstance(schedule, dict):
+        hint = " (a config from to_config() is rebuilt with lrkit.from_config(config))"
+    else:
+        hint = ""
     raise TypeError(
-        f"{owner}: `schedule` must be an lrkit schedule or a list of them, one per param group. "
+        f"{owner}: `schedule` must be an lrkit schedule or a list of them, one per param group{hint}. "
         f"Received: schedule={schedule!r} of type {type(schedule).__name__}"
     )
 
@@ -118,8 +126,13 @@ def _check_plateau(owner: str, plateau: Any) -> Any:
         return None
     missing = [m for m in ("initial_state", "update", "apply") if not callable(getattr(plateau, m, None))]
     if missing:
+        hint = (
+            " (copy a torch ReduceLROnPlateau's settings with lrkit.from_torch(plateau))"
+            if isinstance(plateau, _torch_sched.ReduceLROnPlateau)
+            else ""
+        )
         raise TypeError(
-            f"{owner}: `plateau` must be an lrkit.ReduceOnPlateau (or None). "
+            f"{owner}: `plateau` must be an lrkit.ReduceOnPlateau (or None){hint}. "
             f"Received: plateau={plateau!r} of type {type(plateau).__name__}"
         )
     return plateau
