@@ -1264,6 +1264,12 @@ class HyperparameterScheduler(_ClosedFormScheduler):
                 out.append(f"param_groups[{i}]{where}")
         return out
 
+    def _get_closed_form_lr(self) -> list[Any]:
+        # torch's SequentialLR enters a child at its milestone with `_update_lr(0)`, which writes
+        # what this returns into "lr": write the driven entry at the (reset) step, keep the lrs.
+        self._apply()
+        return [_copy(g["lr"]) for g in self.optimizer.param_groups]
+
     def get_last_value(self) -> list[float]:
         """The value this scheduler last wrote into each param group."""
         return list(self._last_value)

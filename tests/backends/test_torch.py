@@ -254,6 +254,21 @@ def test_one_schedule_over_groups_set_differently_warns() -> None:
         LRScheduler(torch.optim.SGD([{"params": [p], "lr": torch.tensor(0.1 * (i + 1))} for i, p in enumerate(tensors)]), s)
 
 
+def test_a_hyperparameter_scheduler_entered_by_sequential_lr_leaves_the_lr() -> None:
+    # torch's SequentialLR enters a later child through _update_lr(0), writing the child's
+    # _get_closed_form_lr into "lr": for a HyperparameterScheduler that must stay the lr.
+    (param,) = _scalar_params(1)
+    opt = torch.optim.SGD([param], lr=0.1, momentum=0.9)
+    L = torch.optim.lr_scheduler
+    seq = L.SequentialLR(opt, [L.ConstantLR(opt, 0.5, 2), HyperparameterScheduler(opt, "momentum", lk.linear(0.8, 0.9, 4))], [2])
+    seen = []
+    for _ in range(6):
+        seen += [opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]]
+        opt.step()
+        seq.step()
+    assert seen == pytest.approx([0.05, 0.8, 0.05, 0.8, 0.05, 0.8, 0.05, 0.825, 0.05, 0.85, 0.05, 0.875], rel=1e-12)
+
+
 def test_tensor_lr_is_filled_in_place() -> None:
     (param,) = _scalar_params(1)
     lr = torch.tensor(0.5, dtype=F64)
