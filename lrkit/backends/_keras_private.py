@@ -33,6 +33,8 @@ upgrade means re-reading the places named below (``keras/src/optimizers/base_opt
    the attribute to the scheduled value for the duration of the update: a :class:`_Traced` tensor
    on TensorFlow and JAX, a :class:`_Number` on PyTorch (its fused kernels take Python numbers).
    Both compare as the configured number, so the branches Keras takes at build time stay taken.
+   On PyTorch the wrapped update is excluded from ``torch.compile`` (``jit_compile=True``), whose
+   guards on those numbers would otherwise recompile it at every step.
 """
 
 from __future__ import annotations
@@ -235,5 +237,14 @@ def install_hyperparameter_hook(opt: Any, evaluate: Callable[[Any, Any], Any]) -
             for n, (base, _) in table.items():
                 object.__setattr__(opt, n, base)
 
-    object.__setattr__(opt, "_backend_apply_gradients", _backend_apply_gradients)
+    wrapper = _backend_apply_gradients
+    if eager:
+        # Under ``jit_compile=True`` (torch.compile) dynamo would guard on each new Python number
+        # (``if self.momentum != 0`` in Keras's torch SGD) and recompile the update at every step
+        # until its cache limit, then warn and run it eagerly: run the scheduled update eagerly
+        # from the start instead (the rest of the train step stays compiled).
+        import torch
+
+        wrapper = torch.compiler.disable(_backend_apply_gradients)
+    object.__setattr__(opt, "_backend_apply_gradients", wrapper)
     return table

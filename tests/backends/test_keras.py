@@ -372,6 +372,45 @@ def test_momentum_schedule_changes_the_update() -> None:
     assert not np.allclose(applied, constant, rtol=1e-3)
 
 
+@pytest.mark.skipif(BACKEND != "torch", reason="jit_compile=True is torch.compile only on the torch backend")
+# torch's compiler itself warns about torch.jit.script_method while compiling: not lrkit's.
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+def test_momentum_schedule_under_torch_compile_does_not_recompile_per_step() -> None:
+    """Keras's torch SGD reads ``momentum`` as a Python number: under torch.compile (``fit`` with
+    ``jit_compile=True`` compiles the train step, the optimizer update inside it) dynamo guards on
+    its value, so a value that changes every update must not reach the compiled frame (one
+    recompilation per step up to torch's limit, then a warning and eager fallback). The update is
+    compiled on its own here: the guards are the same, without tracing a whole train step."""
+    import torch
+    from torch._dynamo.utils import counters
+
+    def graphs(momentum: lk.Schedule | None) -> tuple[int, list[float]]:
+        torch._dynamo.reset()
+        counters.clear()
+        var = keras.Variable(np.zeros(()), dtype="float32")
+        opt = keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)
+        opt.build([var])
+        if momentum is not None:
+            lkk.schedule_hyperparameter(opt, "momentum", momentum)
+        step = torch.compile(lambda g: opt.apply([g], [var]), backend="eager")
+        applied = []
+        for _ in range(6):
+            var.assign(0.0)
+            step(torch.ones(()))
+            applied.append(-float(keras.ops.convert_to_numpy(var.value)))
+        return int(counters["stats"]["unique_graphs"]), applied
+
+    momentum = lk.linear(0.0, 0.8, 5)  # a new value at every one of the 6 updates
+    plain, _ = graphs(None)
+    scheduled, applied = graphs(momentum)
+    assert scheduled <= plain, (plain, scheduled)  # not one graph more per update
+    m, b, expected = ref(momentum, range(6)), 0.0, []
+    for k in range(6):
+        b = m[k] * b - 0.1
+        expected.append(-b)
+    np.testing.assert_allclose(applied, expected, rtol=1e-5)
+
+
 def test_weight_decay_schedule_bound_to_the_optimizer() -> None:
     """``schedule_hyperparameter`` before ``fit`` (no callback): decay w <- w (1 - lr wd_k) each step."""
     wd = lk.piecewise_constant([2, 4], [0.0, 0.5, 0.25])
