@@ -25,6 +25,13 @@ upgrade means re-reading the places named below (``keras/src/optimizers/base_opt
    Keras calls a schedule with its micro-batch counter (``self._learning_rate(self._iterations)``
    in ``BaseOptimizer._get_current_learning_rate``), whereas lrkit's step is the update count.
 
+   An lrkit schedule assigned *after* the build (``optimizer.learning_rate = schedule``, a setter
+   Keras allows for any schedule) would never be bound: its accumulation uncounted, and a saved
+   optimizer that no longer loads (one variable more at load time than was saved, so Keras skips
+   the whole optimizer state). :func:`install_build_hook` therefore also wraps the public
+   ``learning_rate`` property setter (defined on ``BaseOptimizer``): a value with an
+   ``_lrkit_check_assign`` method is asked first, and refuses a built optimizer it is not bound to.
+
 2. **Other hyperparameters inside the compiled update** (:func:`install_hyperparameter_hook`).
    Keras optimizers read ``momentum``, ``beta_1``, ``weight_decay``, ... as Python numbers while the
    update is traced, and branch on them (``if self.momentum != 0`` in ``SGD.update_step``). To give
@@ -39,6 +46,7 @@ upgrade means re-reading the places named below (``keras/src/optimizers/base_opt
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +68,7 @@ def learning_rate_object(optimizer: Any) -> Any:
 
 
 def install_build_hook() -> None:
-    """Wrap ``keras.optimizers.Optimizer.build`` once to bind lrkit schedules (see item 1 above)."""
+    """Wrap ``keras.optimizers.Optimizer.build`` and the ``learning_rate`` setter once (item 1 above)."""
     cls = keras.optimizers.Optimizer
     original = cls.build
     if getattr(original, _BUILD_MARK, False):
@@ -77,6 +85,18 @@ def install_build_hook() -> None:
     build.__wrapped__ = original  # type: ignore[attr-defined]
     setattr(build, _BUILD_MARK, True)
     cls.build = build
+
+    prop = inspect.getattr_static(cls, "learning_rate")  # BaseOptimizer's property
+    original_set = prop.fset
+
+    def set_learning_rate(self: Any, value: Any) -> None:
+        check = getattr(value, "_lrkit_check_assign", None)
+        if check is not None:
+            check(self)
+        original_set(self, value)
+
+    set_learning_rate.__wrapped__ = original_set  # type: ignore[attr-defined]
+    cls.learning_rate = property(prop.fget, set_learning_rate, prop.fdel, prop.__doc__)
 
 
 # -- 2. other hyperparameters --------------------------------------------------------------------

@@ -110,7 +110,9 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     rate bit for bit equal to ``s(t)``. Being an optimizer variable it is saved and restored with
     the optimizer by ``model.save``/``keras.models.load_model``, ``save_weights``/``load_weights``
     and ``BackupAndRestore``, and under JAX it reaches the compiled step as state (the counters are
-    whole numbers, exact in float32). One schedule object drives one optimizer.
+    whole numbers, exact in float32). One schedule object drives one optimizer. Pass it to the
+    optimizer's constructor (or assign ``optimizer.learning_rate`` before the optimizer is built);
+    assigning it to an optimizer already built raises ``ValueError``.
 
     **Gradient accumulation.** With ``optimizer.gradient_accumulation_steps = A`` Keras calls the
     schedule with the number of *micro-batches* seen. lrkit counts real updates instead: update
@@ -201,6 +203,17 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
             name="lrkit_plateau",
         )
         self._optimizer = optimizer
+
+    def _lrkit_check_assign(self, optimizer: Any) -> None:
+        """Refuse ``optimizer.learning_rate = self`` on an optimizer built without this schedule."""
+        if optimizer.built and self._optimizer is not optimizer:
+            raise ValueError(
+                f"LearningRateSchedule: the optimizer {optimizer.name!r} is already built, so this "
+                "schedule can no longer add its state variable to it (its checkpoints would no longer "
+                "load, and gradient accumulation would go uncounted). Build a new optimizer with "
+                f"learning_rate=LearningRateSchedule(...) and compile the model with it. Received: "
+                f"optimizer.learning_rate = {self!r} after the optimizer was built"
+            )
 
     def _steps_per_update(self) -> int:
         if self._optimizer is not None:

@@ -277,6 +277,30 @@ def test_gradient_accumulation_counts_real_updates(explicit: bool) -> None:
     assert float(keras.ops.convert_to_numpy(opt.learning_rate)) == pytest.approx(ref(SCHEDULE, [updates])[0], rel=1e-6)
 
 
+def test_assigning_a_schedule_to_a_built_optimizer_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``optimizer.learning_rate = LearningRateSchedule(...)`` after the optimizer was built would leave
+    the schedule unbound: its gradient accumulation uncounted (update k would apply s(k*A + A-1)) and
+    a saved model whose optimizer no longer loads (Keras skips its state: one variable more than
+    saved, iterations back to 0). Refused, the old rate intact; before the build it is accepted."""
+    var = keras.Variable(np.zeros(()), dtype="float32")
+    built = keras.optimizers.SGD(learning_rate=0.1, gradient_accumulation_steps=2)
+    built.build([var])
+    with pytest.raises(ValueError, match=r"already built.*learning_rate=LearningRateSchedule"):
+        built.learning_rate = lkk.LearningRateSchedule(SCHEDULE)
+    assert float(keras.ops.convert_to_numpy(built.learning_rate)) == pytest.approx(0.1)
+    wrapped = keras.optimizers.LossScaleOptimizer(built)  # its setter sets the inner optimizer's
+    with pytest.raises(ValueError, match="already built"):
+        wrapped.learning_rate = lkk.LearningRateSchedule(SCHEDULE)
+
+    lr = lkk.LearningRateSchedule(SCHEDULE)
+    fresh = keras.optimizers.SGD(learning_rate=0.1, gradient_accumulation_steps=2)
+    fresh.learning_rate = lr  # before the build: bound when it is built, as from the constructor
+    fresh.build([var])
+    assert lr._optimizer is fresh
+    fresh.learning_rate = lr  # its own schedule again (what the LR range test does when it ends)
+    assert float(keras.ops.convert_to_numpy(fresh.learning_rate)) == pytest.approx(ref(SCHEDULE, [0])[0])
+
+
 def test_gradient_accumulation_mismatch_is_an_error() -> None:
     lr = lkk.LearningRateSchedule(SCHEDULE, gradient_accumulation_steps=2)
     opt = keras.optimizers.SGD(learning_rate=lr, gradient_accumulation_steps=4)

@@ -7,6 +7,8 @@ other tests check each hook on the installed version.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 from helpers import need
@@ -34,6 +36,10 @@ def test_the_internals_still_exist() -> None:
     assert keras.optimizers.Optimizer.build.__wrapped__ is not None  # the hook is installed once
     private.install_build_hook()
     assert not getattr(keras.optimizers.Optimizer.build.__wrapped__, "_lrkit_build_hook", False)
+    # The learning_rate setter (BaseOptimizer's property) is wrapped once, on Optimizer.
+    setter = inspect.getattr_static(keras.optimizers.Optimizer, "learning_rate").fset
+    assert not hasattr(setter.__wrapped__, "__wrapped__")
+    assert isinstance(inspect.getattr_static(keras.src.optimizers.base_optimizer.BaseOptimizer, "learning_rate"), property)
 
 
 @pytest.mark.parametrize("make", [
