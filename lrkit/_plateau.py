@@ -11,7 +11,8 @@ CONTRACT used by every backend adapter:
   rule need). Pure.
 * ``p.apply(value, state, ops=None)`` : the learning rate for schedule value ``value``:
   ``min(value, max(value * state["scale"], min_lr))``. ``value`` may be a float or an array of
-  ``ops``'s library.
+  ``ops``'s library. On floats and numpy arrays ``value * scale`` is rounded as the natives round it
+  (one multiplication per reduction), so a constant schedule gives torch's rates bit for bit.
 
 The transition is written once, branch-free, against the ``Ops`` table (``p.transition``), so the
 same rules run on Python floats (torch and Keras callbacks) and traced inside ``jax.jit`` (optax).
@@ -27,9 +28,26 @@ from typing import Any
 import numpy as np
 
 from lrkit import _errors as E
-from lrkit._ops import NUMPY_OPS, SCALAR_OPS, Ops
+from lrkit._ops import SCALAR_OPS, Ops
 
 _OWNER = "ReduceOnPlateau"
+#: Most reductions ``apply`` replays one by one (``ReduceOnPlateau._reduced``); more multiply by the scale.
+_CHAIN_MAX = 64
+_PRODUCTS: dict[tuple[float, int], float] = {}
+
+
+def _product(factor: float, k: int) -> float:
+    """``((1.0 * factor) * factor) ...`` (``k`` factors): the scale ``update`` builds in ``k`` reductions."""
+    try:
+        return _PRODUCTS[factor, k]
+    except KeyError:
+        out = 1.0
+        for _ in range(k):
+            out *= factor
+        if len(_PRODUCTS) >= 4096:
+            _PRODUCTS.clear()
+        _PRODUCTS[factor, k] = out
+        return out
 _STATE_KEYS = ("scale", "best", "num_bad_epochs", "cooldown_counter", "num_reductions")
 
 
@@ -252,13 +270,18 @@ class ReduceOnPlateau:
           TypeError: ``metric`` is ``None`` or not a number.
         """
         m = _metric_float(metric)
-        st = self.check_state(state)
+        return self._update(self.check_state(state), m, lr, stacklevel=3)
+
+    def _update(self, st: dict[str, Any], metric: Any, lr: Any, stacklevel: int = 2) -> dict[str, Any]:
+        """``update`` of a state already checked (an adapter's own, from ``initial_state``, ``update``
+        or ``check_state``): the state is not validated again at every evaluation."""
+        m = _metric_float(metric)
         if not math.isfinite(m):
             warnings.warn(
                 f"{_OWNER}: the reported metric is {m!r}; ignoring it (no bad epoch counted, "
                 "learning rate unchanged). Check the loss for divergence.",
                 PlateauMetricWarning,
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
             return st
         lr_f = _metric_float(lr, "lr")
@@ -361,9 +384,23 @@ class ReduceOnPlateau:
         if ops is None:
             if isinstance(value, numbers.Real) and not isinstance(value, np.ndarray):
                 v = float(value)
-                return min(v, max(v * float(scale), self.min_lr))
-            ops = NUMPY_OPS
+                return min(v, max(self._reduced(v, state), self.min_lr))
+            value = np.asarray(value, dtype=np.float64)
+            return np.minimum(value, np.maximum(self._reduced(value, state), self.min_lr))
         return ops.minimum(value, ops.maximum(value * scale, self.min_lr))
+
+    def _reduced(self, value: Any, state: dict[str, Any]) -> Any:
+        """``value * scale`` as the natives round it: multiplied by ``factor`` once per reduction
+        (``((v * f) * f) * f``, torch's and Keras's sequence on the rate in use, which ``v * f**3``
+        can miss by an ulp), where ``scale`` is that product of the reductions (as ``update`` builds
+        it); ``value * scale`` for a state whose scale was set otherwise, or past ``_CHAIN_MAX``."""
+        scale, k = state["scale"], state.get("num_reductions")
+        if type(k) is not int or not 0 < k <= _CHAIN_MAX or _product(self.factor, k) != scale:
+            return value * float(scale)
+        f, v = self.factor, value
+        for _ in range(k):
+            v = v * f
+        return v
 
 
 _DEFAULTS: dict[str, Any] = {

@@ -1029,7 +1029,7 @@ class LRScheduler(_ClosedFormScheduler):
         # The eps rule sees the largest group's value: torch applies it per group, so a group that
         # cannot change (frozen at lr 0, or below eps) must not keep the others from being reduced.
         current = max(self._values(max(self.last_epoch, 0)))
-        self._plateau_state = self.plateau.update(self._plateau_state, metric, current)
+        self._plateau_state = self.plateau._update(self._plateau_state, metric, current)  # its own state
         self._apply()
 
     # -- checkpoints ----------------------------------------------------------------------------
