@@ -36,6 +36,21 @@ _kops = keras.ops
 _BACKEND = keras.backend.backend()
 
 
+def to_numpy(v: Any) -> np.ndarray:
+    """A numpy copy of a Keras variable or backend tensor, on any backend.
+
+    Not ``keras.ops.convert_to_numpy``: with numpy 2 it goes through an ``__array__`` without numpy 2's
+    ``copy`` argument (Keras 3.15 variables; TensorFlow and torch tensors), which warns
+    (``DeprecationWarning``) in the user's process.
+    """
+    x = getattr(v, "value", v)
+    if hasattr(x, "detach"):  # torch
+        x = x.detach().cpu()
+    if hasattr(x, "numpy"):  # torch, tensorflow
+        return np.array(x.numpy())
+    return np.array(x)  # jax
+
+
 def _dtype(t: Any) -> str | None:
     dt = getattr(t, "dtype", None)
     return None if dt is None else keras.backend.standardize_dtype(dt)

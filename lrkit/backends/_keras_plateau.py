@@ -26,6 +26,7 @@ from lrkit._plateau import ReduceOnPlateau as _Plateau
 from lrkit._plateau import _from_keras_plateau
 from lrkit.backends import _keras_private as _private
 from lrkit.backends import keras as _lkk
+from lrkit.backends._keras_ops import to_numpy
 
 __all__ = ["PlateauLearningRateSchedule", "ReduceLROnPlateau"]
 
@@ -290,7 +291,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             st, base = self._state_of(opt)
             states.append(p.initial_state() if st is None else st)
             if base is None and self._schedule(opt) is None:
-                base = float(keras.ops.convert_to_numpy(opt.learning_rate))
+                base = float(to_numpy(opt.learning_rate))
             bases.append(base)
         return {"states": states, "bases": bases}
 
@@ -331,7 +332,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
                 lr._write_state(st)
             else:
                 if base is None:
-                    base = float(keras.ops.convert_to_numpy(opt.learning_rate))
+                    base = float(to_numpy(opt.learning_rate))
                 self._floats[id(opt)] = (dict(st), base)
                 opt.learning_rate = p.apply(base, st)
 
@@ -362,9 +363,9 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
         self._sync()
         if hasattr(self.model.optimizer, "optimizers"):
             for opt in opts:
-                logs[f"learning_rate_{opt.name}"] = float(keras.ops.convert_to_numpy(opt.learning_rate))
+                logs[f"learning_rate_{opt.name}"] = float(to_numpy(opt.learning_rate))
         else:
-            logs["learning_rate"] = float(keras.ops.convert_to_numpy(opts[0].learning_rate))
+            logs["learning_rate"] = float(to_numpy(opts[0].learning_rate))
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(
@@ -376,7 +377,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             return
         first: dict[str, Any] | None = None
         for opt in opts:
-            lr_now = float(keras.ops.convert_to_numpy(opt.learning_rate))
+            lr_now = float(to_numpy(opt.learning_rate))
             old, base = self._state_of(opt)
             if old is None:
                 old = p.initial_state()
@@ -385,7 +386,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             schedule = self._schedule(opt)
             if schedule is not None:
                 schedule._write_state(new)
-                new_lr = float(keras.ops.convert_to_numpy(opt.learning_rate))
+                new_lr = float(to_numpy(opt.learning_rate))
             else:
                 self._floats[id(opt)] = (new, base if base is not None else lr_now)
                 new_lr = lr_now

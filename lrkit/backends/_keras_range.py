@@ -7,14 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import keras
-import numpy as np
 
 from lrkit import _errors as E
 from lrkit._base import Schedule
 from lrkit._range_test import DivergenceMonitor, Progress, RangeTestResult, range_test_ramp
 from lrkit._range_test import lr_range_test as _analyse
 from lrkit.backends import _keras_private as _private
-from lrkit.backends._keras_ops import OPS
+from lrkit.backends._keras_ops import OPS, to_numpy
 
 __all__ = ["LRRangeTest", "lr_range_test"]
 
@@ -25,18 +24,6 @@ def _sync(model: Any) -> None:
         sync()
 
 
-def _numpy(v: Any) -> np.ndarray:
-    """A numpy copy of a Keras variable or tensor on any backend.
-
-    Not ``keras.ops.convert_to_numpy``/``get_weights``: with numpy 2 they go through an ``__array__``
-    without a ``copy`` argument on some backends, which warns (``DeprecationWarning``).
-    """
-    x = getattr(v, "value", v)
-    if hasattr(x, "detach"):  # torch
-        x = x.detach().cpu()
-    if hasattr(x, "numpy"):  # torch, tensorflow
-        return np.array(x.numpy())
-    return np.array(x)  # jax
 
 
 # What the optimizer was given as ``learning_rate`` (its lr variable, or a schedule/callable): a
@@ -119,15 +106,15 @@ class LRRangeTest(keras.callbacks.Callback):
         if not opt.built:
             opt.build(self.model.trainable_variables)
         self._opt = opt
-        self._weights = [_numpy(v) for v in self.model.weights]
-        self._opt_values = [_numpy(v) for v in opt.variables]
+        self._weights = [to_numpy(v) for v in self.model.weights]
+        self._opt_values = [to_numpy(v) for v in opt.variables]
         lr = _learning_rate_object(opt)
         self._lr_variable = isinstance(lr, keras.Variable)
         if self._lr_variable:
-            self._lr0: Any = float(_numpy(lr))
+            self._lr0: Any = float(to_numpy(lr))
         else:
             self._lr0 = lr
-            opt.learning_rate = _Ramp(self.ramp, int(_numpy(opt.iterations)))
+            opt.learning_rate = _Ramp(self.ramp, int(to_numpy(opt.iterations)))
             self.model.make_train_function(force=True)  # the compiled step traced the old schedule
         self._monitor = DivergenceMonitor(self.smooth, self.diverge)
         self._report = Progress(self.progress, self.steps, "LRRangeTest")

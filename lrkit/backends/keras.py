@@ -45,7 +45,7 @@ if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2
     )
 
 from lrkit.backends import _keras_private as _private
-from lrkit.backends._keras_ops import OPS
+from lrkit.backends._keras_ops import OPS, to_numpy
 
 _private.install_build_hook()
 
@@ -257,7 +257,7 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         """The plateau state held in the optimizer's variable (``best`` is NaN before any metric)."""
         if self._variable is None:
             raise RuntimeError("LearningRateSchedule: not bound to an optimizer yet (build it first).")
-        x = keras.ops.convert_to_numpy(self._variable)
+        x = to_numpy(self._variable)
         return {n: int(v) if n in _COUNTERS else float(v) for n, v in zip(_STATE_FIELDS, x.tolist())}
 
     def _write_state(self, state: dict[str, Any]) -> None:
@@ -334,12 +334,9 @@ def _sync_jax_state(model: Any) -> None:
 
 def _real_updates(optimizer: Any) -> int:
     """Optimizer updates applied so far (``optimizer.iterations`` counts real updates)."""
-    return int(_numpy(optimizer.iterations))
+    return int(to_numpy(optimizer.iterations))
 
 
-def _numpy(x: Any) -> Any:
-    """A numpy value of a Keras variable or backend tensor."""
-    return keras.ops.convert_to_numpy(x.value if isinstance(x, keras.Variable) else x)
 
 
 class LearningRateScheduler(keras.callbacks.Callback):
@@ -453,7 +450,7 @@ class LearningRateScheduler(keras.callbacks.Callback):
 
     def _current(self) -> float:
         (opt,) = _optimizers(self.model, "LearningRateScheduler")
-        return float(_numpy(opt.learning_rate))
+        return float(to_numpy(opt.learning_rate))
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if self.per == "step" and logs is not None:

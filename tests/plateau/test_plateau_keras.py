@@ -307,3 +307,23 @@ def test_plateau_schedule_starts_from_its_given_state():
     again = keras.optimizers.schedules.deserialize(json.loads(json.dumps(config)))
     assert isinstance(again, PlateauLearningRateSchedule)
     assert float(again(0)) == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize("scheduled", [False, True])
+def test_lrkit_reads_of_keras_values_do_not_warn(scheduled: bool) -> None:
+    """numpy 2 warns (DeprecationWarning) when a Keras 3.15 variable or a TensorFlow/torch tensor goes
+    through an ``__array__`` without ``copy`` (pyproject ignores it for Keras's own code paths, in
+    ``fit``); the callback's and the schedule's own reads of rates, counts and state must not."""
+    opt = keras.optimizers.SGD(learning_rate=LearningRateSchedule(lk.constant(0.1)) if scheduled else 0.1)
+    opt.build([keras.Variable(np.zeros(2, dtype="float32"))])
+    cb = ReduceLROnPlateau(monitor="val_loss", patience=0, factor=0.5)
+    cb.set_model(types.SimpleNamespace(optimizer=opt))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="__array__ implementation", category=DeprecationWarning)
+        cb.on_train_begin()
+        logs: dict[str, float] = {}
+        for epoch in range(3):
+            logs = {"val_loss": 1.0}
+            cb.on_epoch_end(epoch, logs)
+    assert _lr(opt) == pytest.approx(0.025)  # reduced twice (this read warns: keras.ops.convert_to_numpy)
+    assert logs["learning_rate"] == pytest.approx(0.05)  # the rate of the epoch, before its reduction
