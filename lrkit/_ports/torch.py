@@ -157,6 +157,14 @@ def _lrkit_curve(s: Any, g: int, where: str) -> Schedule:
             f"{getattr(s, 'name', 'another entry')!r}, not the learning rate; its schedules are "
             f"`.schedules`. Received: {where}={s!r}"
         )
+    if getattr(s, "plateau", None) is not None:
+        # Its rates depend on the metrics reported: no schedule gives them. Silently porting the
+        # schedule alone would drop every reduction.
+        raise ValueError(
+            f"{_OWNER}: `{where}` is lrkit's LRScheduler with a plateau, whose rates follow the "
+            "reported metrics, not the steps alone; port its parts instead: `.schedules[group]` "
+            f"(the curve) and `.plateau` (the lk.ReduceOnPlateau). Received: {where}={s!r}"
+        )
     own = s.schedules[g]
     scale = s.optimizer.param_groups[g].get("lr_scale")
     if s._single and scale is not None:

@@ -544,6 +544,21 @@ def test_lrkit_adapter_ports_with_its_lr_scale_and_a_hyperparameter_scheduler_is
         lk.from_torch(HyperparameterScheduler(o, "momentum", lk.constant(0.9)))
 
 
+def test_lrkit_adapter_with_a_plateau_is_refused_naming_its_parts() -> None:
+    """Its rates follow the reported metrics: the schedule alone would drop every reduction."""
+    from lrkit.backends.torch import LRScheduler
+
+    o = optimizer([0.1])
+    sched = LRScheduler(o, lk.constant(0.1), plateau=lk.ReduceOnPlateau(patience=0))
+    for m in (1.0, 2.0, 3.0):
+        sched.report(m)
+    assert o.param_groups[0]["lr"] < 0.1  # reduced: no schedule of the steps gives this run
+    with pytest.raises(ValueError, match=r"with a plateau.*`\.schedules\[group\]`.*`\.plateau`"):
+        lk.from_torch(sched)
+    with pytest.raises(ValueError, match="with a plateau"):
+        lk.from_torch(L.SequentialLR(o, [sched, L.ConstantLR(o, 1.0, total_iters=1)], milestones=[3]))
+
+
 # -- refusals ---------------------------------------------------------------------------------------
 
 
