@@ -143,7 +143,9 @@ def test_pieces_past_int32_are_never_reached() -> None:
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_fit_applies_schedule_each_step(jit_compile: bool) -> None:
     if jit_compile and BACKEND == "torch":
-        pytest.skip("jit_compile=True on torch is torch.compile, not tested here")
+        # torch.compile with inductor: 30 s here, for what the next test checks in 3 s (the update
+        # compiled on its own, the same guards, without compiling a whole train step in C++).
+        pytest.skip("jit_compile=True on torch: see test_learning_rate_schedule_under_torch_compile")
     opt = keras.optimizers.SGD(learning_rate=lkk.LearningRateSchedule(SCHEDULE))
     model = make_model(opt)
     model.compile(optimizer=opt, loss="mean_absolute_error", jit_compile=jit_compile)
@@ -433,6 +435,35 @@ def test_momentum_schedule_under_torch_compile_does_not_recompile_per_step() -> 
         b = m[k] * b - 0.1
         expected.append(-b)
     np.testing.assert_allclose(applied, expected, rtol=1e-5)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="jit_compile=True is torch.compile only on the torch backend")
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+def test_learning_rate_schedule_under_torch_compile() -> None:
+    """The optimizer update of ``fit(jit_compile=True)`` on torch, compiled on its own: each update
+    applies ``s(k)``, and the schedule costs at most one graph more than a float rate, not one per
+    step (the count is a tensor, never a Python number dynamo would guard on)."""
+    import torch
+    from torch._dynamo.utils import counters
+
+    def run(learning_rate: object) -> tuple[int, list[float]]:
+        torch._dynamo.reset()
+        counters.clear()
+        var = keras.Variable(np.zeros(()), dtype="float32")
+        opt = keras.optimizers.SGD(learning_rate=learning_rate)
+        opt.build([var])
+        step = torch.compile(lambda g: opt.apply([g], [var]), backend="eager")
+        applied = []
+        for _ in range(8):
+            var.assign(0.0)
+            step(torch.ones(()))
+            applied.append(-float(keras.ops.convert_to_numpy(var.value)))
+        return int(counters["stats"]["unique_graphs"]), applied
+
+    plain, _ = run(0.1)
+    scheduled, applied = run(lkk.LearningRateSchedule(SCHEDULE))
+    assert scheduled <= plain + 1, (plain, scheduled)
+    np.testing.assert_allclose(applied, ref(SCHEDULE, range(8)), rtol=RTOL, atol=ATOL)
 
 
 def test_weight_decay_schedule_bound_to_the_optimizer() -> None:
