@@ -122,9 +122,36 @@ class _Plan:
             out = self._memo[key] = make()
             return out
 
-    def bucket_table(self, m: int) -> tuple[int, np.ndarray] | None:
-        """``lrkit._ops.bucket_table`` of the first ``m - 1`` boundaries (the ones a step can reach)."""
-        return self.memo(("bucket", m), lambda: bucket_table(self.starts[1:m].tolist()))
+    def lookup(self, edges: Sequence[Any]) -> _Lookup | None:
+        """The bucket lookup (``lrkit._ops.bucket_table``) of the join's first ``len(edges)``
+        boundaries (the ones a step can reach, ``edges``), or ``None``: find the piece by a search."""
+        m = len(edges) + 1
+        return self.memo(("lookup", m), lambda: _Lookup.of(self, m)) if m > 1 else None
+
+
+class _Lookup:
+    """What a traced backend needs for one join's bucket lookup, derived once (``_Plan.lookup``)."""
+
+    __slots__ = ("_plan", "key", "last", "shift", "table", "widest")
+
+    @classmethod
+    def of(cls, plan: _Plan, m: int) -> _Lookup | None:
+        found = bucket_table(plan.starts[1:m].tolist())
+        if found is None:
+            return None
+        out = cls()
+        out._plan, out.key = plan, ("bucket", m)
+        out.shift, out.table = found
+        #: The last reachable edge: steps are clamped to it (every later step is in the last piece).
+        out.last = int(plan.starts[m - 1])
+        #: The largest sum ``table[t >> shift] + (t & (2**shift - 1))`` reaches: an integer step
+        #: type must hold it, or the lookup runs in int64.
+        out.widest = int(out.table.max()) + (1 << out.shift)
+        return out
+
+    def ints(self, dtype: str) -> np.ndarray:
+        """The table in integer ``dtype`` (a numpy name), converted once per join."""
+        return self._plan.memo((*self.key, dtype), lambda: self.table.astype(dtype))  # type: ignore[no-any-return]
 
 
 class _Pieces(Sequence[Callable[[Any], Any]]):

@@ -212,20 +212,17 @@ class JaxOps(Ops):
         """The number of ``edges`` ``<= t`` by one lookup in the join's bucket table
         (``lrkit._ops.bucket_table``), computed in the step's integer type (int64 for a float step,
         floored: the edges are integers); a ``search`` where the join has none."""
-        m = len(edges) + 1
-        found = plan.bucket_table(m) if m > 1 else None
-        if found is None:
+        lookup = plan.lookup(edges)
+        if lookup is None:
             return self.search(edges, t)
-        shift, table = found
-        last = int(edges[-1])
+        shift = lookup.shift
         if jnp.issubdtype(t.dtype, jnp.floating):  # >= 0 and not NaN here; the edges are integers
-            tc = jnp.floor(jnp.minimum(t, float(last))).astype(jnp.int64)
+            tc = jnp.floor(jnp.minimum(t, float(lookup.last))).astype(jnp.int64)
         else:
-            tc = jnp.minimum(t, last)  # the edges a step of this dtype reaches are <= its maximum
-            if int(table.max()) + (1 << shift) > _int_max(t):  # the sums need a wider type
+            tc = jnp.minimum(t, lookup.last)  # the edges a step of this dtype reaches are <= its maximum
+            if lookup.widest > _int_max(t):  # the sums need a wider type
                 tc = tc.astype(jnp.int64)
-        dt = np.dtype(tc.dtype.name)
-        values = _take(plan.memo(("bucket", m, dt.name), lambda: table.astype(dt)), tc >> shift)
+        values = _take(lookup.ints(tc.dtype.name), tc >> shift)
         return (values + (tc & ((1 << shift) - 1))) >> (shift + 1)
 
     def gather(self, table: Any, idx: Any, like: Any = None) -> Any:

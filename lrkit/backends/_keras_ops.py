@@ -277,22 +277,20 @@ class KerasOps(Ops):
         """The number of ``edges`` ``<= t`` by one lookup in the join's bucket table
         (``lrkit._ops.bucket_table``), in the step's integer type (int64 for a float step, floored: the
         edges are integers); a ``search`` where the join has none."""
-        m = len(edges) + 1
-        found = plan.bucket_table(m) if m > 1 else None
-        if found is None:
+        lookup = plan.lookup(edges)
+        if lookup is None:
             return self.search(edges, t)
-        shift, table = found
-        last = int(edges[-1])
+        shift, last = lookup.shift, lookup.last
         top = _int_max(t)
         if top is None:  # a float step (>= 0 and not NaN here)
             tc = _kops.cast(_kops.floor(_kops.minimum(t, _kops.convert_to_tensor(float(last), dtype=_dtype(t)))),
                             "int64")
         else:
             tc = _kops.minimum(t, _kops.convert_to_tensor(last, dtype=_dtype(t)))
-            if int(table.max()) + (1 << shift) > top:  # the sums need a wider type
+            if lookup.widest > top:  # the sums need a wider type
                 tc = _kops.cast(tc, "int64")
         dt = _dtype(tc)
-        values = _kops.convert_to_tensor(plan.memo(("bucket", m, dt), lambda: table.astype(dt)), dtype=dt)
+        values = _kops.convert_to_tensor(lookup.ints(dt), dtype=dt)
         values = _take(values, _kops.right_shift(tc, shift) if shift else tc)
         low = _kops.bitwise_and(tc, _kops.convert_to_tensor((1 << shift) - 1, dtype=dt))
         return _kops.right_shift(values + low, shift + 1)
