@@ -398,6 +398,30 @@ def test_momentum_schedule_changes_the_update() -> None:
     assert not np.allclose(applied, constant, rtol=1e-3)
 
 
+def _compiled_updates(learning_rate: object, updates: int, momentum: float = 0.0,
+                      schedule: lk.Schedule | None = None) -> tuple[int, list[float]]:
+    """SGD updates of one variable (gradient 1) through ``torch.compile`` (the optimizer update of
+    ``fit(jit_compile=True)`` on torch, compiled on its own; ``schedule`` scheduling ``momentum``):
+    the graphs dynamo compiled, and the step each update applied."""
+    import torch
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    counters.clear()
+    var = keras.Variable(np.zeros(()), dtype="float32")
+    opt = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum)
+    opt.build([var])
+    if schedule is not None:
+        lkk.schedule_hyperparameter(opt, "momentum", schedule)
+    step = torch.compile(lambda g: opt.apply([g], [var]), backend="eager")
+    applied = []
+    for _ in range(updates):
+        var.assign(0.0)
+        step(torch.ones(()))
+        applied.append(-float(keras.ops.convert_to_numpy(var.value)))
+    return int(counters["stats"]["unique_graphs"]), applied
+
+
 @pytest.mark.skipif(BACKEND != "torch", reason="jit_compile=True is torch.compile only on the torch backend")
 # torch's compiler itself warns about torch.jit.script_method while compiling: not lrkit's.
 @pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
@@ -407,28 +431,9 @@ def test_momentum_schedule_under_torch_compile_does_not_recompile_per_step() -> 
     its value, so a value that changes every update must not reach the compiled frame (one
     recompilation per step up to torch's limit, then a warning and eager fallback). The update is
     compiled on its own here: the guards are the same, without tracing a whole train step."""
-    import torch
-    from torch._dynamo.utils import counters
-
-    def graphs(momentum: lk.Schedule | None) -> tuple[int, list[float]]:
-        torch._dynamo.reset()
-        counters.clear()
-        var = keras.Variable(np.zeros(()), dtype="float32")
-        opt = keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)
-        opt.build([var])
-        if momentum is not None:
-            lkk.schedule_hyperparameter(opt, "momentum", momentum)
-        step = torch.compile(lambda g: opt.apply([g], [var]), backend="eager")
-        applied = []
-        for _ in range(6):
-            var.assign(0.0)
-            step(torch.ones(()))
-            applied.append(-float(keras.ops.convert_to_numpy(var.value)))
-        return int(counters["stats"]["unique_graphs"]), applied
-
     momentum = lk.linear(0.0, 0.8, 5)  # a new value at every one of the 6 updates
-    plain, _ = graphs(None)
-    scheduled, applied = graphs(momentum)
+    plain, _ = _compiled_updates(0.1, 6, momentum=0.9)
+    scheduled, applied = _compiled_updates(0.1, 6, momentum=0.9, schedule=momentum)
     assert scheduled <= plain, (plain, scheduled)  # not one graph more per update
     m, b, expected = ref(momentum, range(6)), 0.0, []
     for k in range(6):
@@ -443,25 +448,8 @@ def test_learning_rate_schedule_under_torch_compile() -> None:
     """The optimizer update of ``fit(jit_compile=True)`` on torch, compiled on its own: each update
     applies ``s(k)``, and the schedule costs at most one graph more than a float rate, not one per
     step (the count is a tensor, never a Python number dynamo would guard on)."""
-    import torch
-    from torch._dynamo.utils import counters
-
-    def run(learning_rate: object) -> tuple[int, list[float]]:
-        torch._dynamo.reset()
-        counters.clear()
-        var = keras.Variable(np.zeros(()), dtype="float32")
-        opt = keras.optimizers.SGD(learning_rate=learning_rate)
-        opt.build([var])
-        step = torch.compile(lambda g: opt.apply([g], [var]), backend="eager")
-        applied = []
-        for _ in range(8):
-            var.assign(0.0)
-            step(torch.ones(()))
-            applied.append(-float(keras.ops.convert_to_numpy(var.value)))
-        return int(counters["stats"]["unique_graphs"]), applied
-
-    plain, _ = run(0.1)
-    scheduled, applied = run(lkk.LearningRateSchedule(SCHEDULE))
+    plain, _ = _compiled_updates(0.1, 8)
+    scheduled, applied = _compiled_updates(lkk.LearningRateSchedule(SCHEDULE), 8)
     assert scheduled <= plain + 1, (plain, scheduled)
     np.testing.assert_allclose(applied, ref(SCHEDULE, range(8)), rtol=RTOL, atol=ATOL)
 
