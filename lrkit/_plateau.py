@@ -269,8 +269,7 @@ class ReduceOnPlateau:
         Raises:
           TypeError: ``metric`` is ``None`` or not a number.
         """
-        m = _metric_float(metric)
-        return self._update(self.check_state(state), m, lr, stacklevel=3)
+        return self._update(self.check_state(state), metric, lr, stacklevel=3)
 
     def _update(self, st: dict[str, Any], metric: Any, lr: Any, stacklevel: int = 2) -> dict[str, Any]:
         """``update`` of a state already checked (an adapter's own, from ``initial_state``, ``update``
