@@ -51,6 +51,11 @@ def to_numpy(v: Any) -> np.ndarray:
     return np.array(x)  # jax
 
 
+def rate(optimizer: Any) -> float:
+    """The learning rate ``optimizer`` applies at its current step, as a Python float."""
+    return float(to_numpy(optimizer.learning_rate))
+
+
 def _dtype(t: Any) -> str | None:
     dt = getattr(t, "dtype", None)
     return None if dt is None else keras.backend.standardize_dtype(dt)

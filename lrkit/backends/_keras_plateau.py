@@ -26,7 +26,7 @@ from lrkit._plateau import ReduceOnPlateau as _Plateau
 from lrkit._plateau import _from_keras_plateau
 from lrkit.backends import _keras_private as _private
 from lrkit.backends import keras as _lkk
-from lrkit.backends._keras_ops import to_numpy
+from lrkit.backends._keras_ops import rate
 
 __all__ = ["PlateauLearningRateSchedule", "ReduceLROnPlateau"]
 
@@ -291,7 +291,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             st, base = self._state_of(opt)
             states.append(p.initial_state() if st is None else st)
             if base is None and self._schedule(opt) is None:
-                base = float(to_numpy(opt.learning_rate))
+                base = rate(opt)
             bases.append(base)
         return {"states": states, "bases": bases}
 
@@ -332,7 +332,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
                 lr._write_state(st)
             else:
                 if base is None:
-                    base = float(to_numpy(opt.learning_rate))
+                    base = rate(opt)
                 self._floats[id(opt)] = (dict(st), base)
                 opt.learning_rate = p.apply(base, st)
 
@@ -363,9 +363,9 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
         self._sync()
         if hasattr(self.model.optimizer, "optimizers"):
             for opt in opts:
-                logs[f"learning_rate_{opt.name}"] = float(to_numpy(opt.learning_rate))
+                logs[f"learning_rate_{opt.name}"] = rate(opt)
         else:
-            logs["learning_rate"] = float(to_numpy(opts[0].learning_rate))
+            logs["learning_rate"] = rate(opts[0])
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(
@@ -377,7 +377,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             return
         first: dict[str, Any] | None = None
         for opt in opts:
-            lr_now = float(to_numpy(opt.learning_rate))
+            lr_now = rate(opt)
             old, base = self._state_of(opt)
             if old is None:
                 old = p.initial_state()
@@ -386,7 +386,7 @@ class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
             schedule = self._schedule(opt)
             if schedule is not None:
                 schedule._write_state(new)
-                new_lr = float(to_numpy(opt.learning_rate))
+                new_lr = rate(opt)
             else:
                 self._floats[id(opt)] = (new, base if base is not None else lr_now)
                 new_lr = lr_now

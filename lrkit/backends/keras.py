@@ -45,7 +45,7 @@ if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2
     )
 
 from lrkit.backends import _keras_private as _private
-from lrkit.backends._keras_ops import OPS, to_numpy
+from lrkit.backends._keras_ops import OPS, rate, to_numpy
 
 _private.install_build_hook()
 
@@ -450,7 +450,7 @@ class LearningRateScheduler(keras.callbacks.Callback):
 
     def _current(self) -> float:
         (opt,) = _optimizers(self.model, "LearningRateScheduler")
-        return float(to_numpy(opt.learning_rate))
+        return rate(opt)
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if self.per == "step" and logs is not None:
