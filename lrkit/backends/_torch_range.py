@@ -40,15 +40,27 @@ def _batches(batches: Iterable[Any]) -> Any:
 _STEP_HOOK_DICTS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks")
 
 
+def hooked_optimizer(optimizer: Any) -> Any:
+    """The optimizer whose step hooks run when ``optimizer`` steps, or ``None`` if none has them.
+
+    ``optimizer`` itself, or, for a wrapper that subclasses ``Optimizer`` without running its
+    ``__init__`` (accelerate's ``AcceleratedOptimizer``, which HF Trainer callbacks receive too) and
+    so has no hook tables of its own, the torch optimizer it steps as ``.optimizer``.
+    """
+    inner = optimizer
+    for _ in range(8):  # wrappers of wrappers, never a cycle
+        if hasattr(inner, _STEP_HOOK_DICTS[1]):
+            return inner
+        nxt = getattr(inner, "optimizer", None)
+        if not isinstance(nxt, torch.optim.Optimizer) or nxt is inner:
+            return None
+        inner = nxt
+    return None
+
+
 @contextlib.contextmanager
 def _step_hooks_suspended(optimizer: torch.optim.Optimizer) -> Iterator[None]:
-    # A wrapper without hook tables of its own (accelerate's AcceleratedOptimizer) steps the
-    # optimizer it holds as `.optimizer`, whose hooks run: hide those.
-    for _ in range(8):
-        inner = getattr(optimizer, "optimizer", None)
-        if hasattr(optimizer, _STEP_HOOK_DICTS[1]) or not isinstance(inner, torch.optim.Optimizer) or inner is optimizer:
-            break
-        optimizer = inner
+    optimizer = hooked_optimizer(optimizer) or optimizer  # a wrapper's hooks are its optimizer's
     saved = {n: getattr(optimizer, n) for n in _STEP_HOOK_DICTS if isinstance(getattr(optimizer, n, None), OrderedDict)}
     for name in saved:
         setattr(optimizer, name, OrderedDict())

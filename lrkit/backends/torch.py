@@ -56,6 +56,8 @@ except ImportError as e:  # pragma: no cover - exercised only without torch
         "Install it with: pip install 'lrkit[torch]'"
     ) from e
 
+from lrkit.backends._torch_range import hooked_optimizer  # after the torch check above
+
 __all__ = ["HyperparameterScheduler", "LRScheduler"]
 
 _Tensor = torch.Tensor
@@ -729,20 +731,11 @@ def _from_format_1(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _hook_owner(owner: str, optimizer: Any) -> Any:
-    """The optimizer whose step hooks run: ``optimizer``, or the one a wrapper steps.
-
-    A wrapper that subclasses ``Optimizer`` without running its ``__init__`` (accelerate's
-    ``AcceleratedOptimizer``, which HF Trainer callbacks receive too) has no hook tables of its own;
-    its ``.optimizer`` is the torch optimizer it steps (and whose ``param_groups`` it shares).
-    """
-    inner = optimizer
-    for _ in range(8):  # wrappers of wrappers, never a cycle
-        if hasattr(inner, "_optimizer_step_post_hooks"):
-            return inner
-        nxt = getattr(inner, "optimizer", None)
-        if not isinstance(nxt, Optimizer) or nxt is inner:
-            break
-        inner = nxt
+    """The optimizer whose step hooks run: ``optimizer``, or the one a wrapper steps
+    (``_torch_range.hooked_optimizer``); a ``TypeError`` where there is none."""
+    found = hooked_optimizer(optimizer)
+    if found is not None:
+        return found
     raise TypeError(
         f"{owner}: `optimizer` is a {type(optimizer).__name__} without torch's step hooks (it did not run "
         "torch.optim.Optimizer.__init__) and wraps no optimizer that has them (as `.optimizer`); build the "
